@@ -1,0 +1,5 @@
+export * from "./subjects.js";
+export * from "./decode.js";
+export * from "./payloads.js";
+export * from "./video.js";
+export * from "./live-frame.js";

@@ -1,0 +1,64 @@
+/**
+ * NATS subject names. Every subject starts `picket.<device>.` so that NATS permissions can
+ * scope a device to its own prefix; the rest names the intent.
+ */
+
+/** A device id is one NATS subject token: letters, digits, `-` and `_`. */
+export const DEVICE_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A quality profile name (`high`, `low`, …) is one subject token too. */
+export const PROFILE_PATTERN = /^[a-z0-9_-]{1,32}$/;
+
+export function isDeviceId(value: string): boolean {
+  return DEVICE_ID_PATTERN.test(value);
+}
+
+export function isProfileName(value: string): boolean {
+  return PROFILE_PATTERN.test(value);
+}
+
+/** Turns an arbitrary host name into a valid device id (`pi.local` → `pi-local`). */
+export function toDeviceId(hostname: string): string {
+  const cleaned = hostname.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);
+  return cleaned === "" ? "picket" : cleaned;
+}
+
+export type ServiceName = "camera" | "pir" | "bot" | "stream" | "web";
+
+export const subjects = {
+  /** One H.264 access unit (Annex-B) per message; metadata in headers (see video.ts). */
+  video: (device: string, profile: string) => `picket.${device}.video.${profile}`,
+  /** Every profile of every device, for subscribers that watch everything. */
+  videoAll: (device = "*") => `picket.${device}.video.*`,
+  /** Request/reply: a JPEG of the newest frame. */
+  snapshot: (device: string) => `picket.${device}.camera.snapshot`,
+  /** Raw PIR edges as the driver saw them (after debounce). */
+  pirEdge: (device: string) => `picket.${device}.pir.edge`,
+  /** Command to the `sim` PIR driver: inject an edge or a pulse. */
+  pirInject: (device: string) => `picket.${device}.pir.inject`,
+  /** Request/reply to the presence service: raise a test alarm through the whole path. */
+  testAlarm: (device: string) => `picket.${device}.presence.test`,
+  /** Durable events (JetStream). `kind` is `presence`, … */
+  event: (device: string, kind: string) => `picket.${device}.events.${kind}`,
+  eventsAll: (device = "*") => `picket.${device}.events.>`,
+  heartbeat: (device: string, service: ServiceName) => `picket.${device}.heartbeat.${service}`,
+  heartbeatsAll: (device = "*") => `picket.${device}.heartbeat.*`,
+} as const;
+
+/** The JetStream stream that holds every device's events. */
+export const EVENTS_STREAM = "PICKET_EVENTS";
+/** The KV bucket with live settings (arming, …). */
+export const SETTINGS_BUCKET = "picket-settings";
+
+export const settingsKeys = {
+  /** Value: `armed` or `disarmed`. */
+  arming: (device: string) => `devices.${device}.arming`,
+} as const;
+
+/** Splits `picket.<device>.<rest…>` into its parts, or returns undefined. */
+export function parseSubject(subject: string): { device: string; rest: string[] } | undefined {
+  const parts = subject.split(".");
+  if (parts.length < 3 || parts[0] !== "picket") return undefined;
+  const device = parts[1] as string;
+  if (!isDeviceId(device)) return undefined;
+  return { device, rest: parts.slice(2) };
+}

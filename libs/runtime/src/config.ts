@@ -1,0 +1,132 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+import { DEVICE_ID_PATTERN, formatIssues, toDeviceId } from "@picket/contracts";
+
+/** One configuration value: the environment variable it comes from, its schema, and what it means. */
+export interface ConfigEntry<S extends z.ZodType = z.ZodType> {
+  env: `PICKET_${string}`;
+  schema: S;
+  doc: string;
+  /** Shown in documentation instead of the schema's default when that depends on the machine. */
+  defaultDoc?: string;
+  /** Never printed, not even in errors. */
+  secret?: boolean;
+}
+
+export type ConfigSpec = Record<string, ConfigEntry>;
+export type ConfigOf<S extends ConfigSpec> = { [K in keyof S]: z.output<S[K]["schema"]> };
+
+/** Thrown at start when one or more PICKET_ variables are bad; the message names each. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+}
+
+export function isConfigError(err: unknown): err is ConfigError {
+  return err instanceof ConfigError;
+}
+
+/**
+ * Reads every entry of `spec` from `env`. Empty strings count as unset. All problems are
+ * collected so one start tells the user everything that is wrong.
+ */
+export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, entry] of Object.entries(spec)) {
+    const raw = env[entry.env];
+    const value = raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+    const result = entry.schema.safeParse(value);
+    if (result.success) {
+      out[key] = result.data;
+    } else {
+      const shown = entry.secret === true || value === undefined ? "" : ` (got "${value.slice(0, 60)}")`;
+      problems.push(`${entry.env}${shown}: ${formatIssues(result.error).replace(/^\(root\): /, "")}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return out as ConfigOf<S>;
+}
+
+/** Schema helpers for environment strings. */
+export const env = {
+  int: (def: number, min: number, max: number) =>
+    z
+      .string()
+      .regex(/^-?\d+$/, "must be an integer")
+      .transform(Number)
+      .pipe(z.number().int().min(min, `must be ≥ ${min}`).max(max, `must be ≤ ${max}`))
+      .optional()
+      .transform((v) => v ?? def),
+  port: (def: number) => env.int(def, 0, 65535),
+  bool: (def: boolean) =>
+    z
+      .enum(["1", "0", "true", "false", "yes", "no", "on", "off"], { message: "must be true or false" })
+      .optional()
+      .transform((v) => (v === undefined ? def : ["1", "true", "yes", "on"].includes(v))),
+  str: (def: string) =>
+    z
+      .string()
+      .optional()
+      .transform((v) => v ?? def),
+  optionalStr: () => z.string().optional(),
+  oneOf: <T extends string>(values: readonly [T, ...T[]], def: T) =>
+    z
+      .enum(values, { message: `must be one of ${values.join(", ")}` })
+      .optional()
+      .transform((v) => v ?? def),
+  url: (def: string | undefined, protocols: string[]) =>
+    z
+      .string()
+      .optional()
+      .transform((v) => v ?? def)
+      .refine((v) => {
+        if (v === undefined) return true;
+        try {
+          return protocols.includes(new URL(v).protocol);
+        } catch {
+          return false;
+        }
+      }, `must be a URL (${protocols.join(" or ")})`),
+};
+
+/** The settings every service shares. */
+export const commonConfig = {
+  deviceId: {
+    env: "PICKET_DEVICE_ID",
+    schema: z
+      .string()
+      .regex(DEVICE_ID_PATTERN, "must be 1–64 of A–Z a–z 0–9 _ -")
+      .optional()
+      .transform((v) => v ?? toDeviceId(hostname())),
+    doc: "This device's id in subjects, the UI and alerts.",
+    defaultDoc: "the host name",
+  },
+  natsUrl: {
+    env: "PICKET_NATS_URL",
+    schema: env.url("nats://127.0.0.1:4222", ["nats:", "tls:"]),
+    doc: "The NATS server to use. `npm start` spawns one on 127.0.0.1:4222 unless this is set.",
+    defaultDoc: "nats://127.0.0.1:4222",
+  },
+  logLevel: {
+    env: "PICKET_LOG_LEVEL",
+    schema: env.oneOf(["fatal", "error", "warn", "info", "debug", "trace"], "info"),
+    doc: "Log level: fatal, error, warn, info, debug, trace.",
+  },
+  heartbeatMs: {
+    env: "PICKET_HEARTBEAT_MS",
+    schema: env.int(2000, 200, 60_000),
+    doc: "How often each service publishes its heartbeat, ms.",
+  },
+} satisfies ConfigSpec;
+
+/** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
+export function opsPortEntry(service: string, def: number): ConfigEntry {
+  return {
+    env: `PICKET_${service.toUpperCase()}_OPS_PORT`,
+    schema: env.port(def),
+    doc: `Port of the ${service} service's /healthz and /metrics.`,
+  };
+}

@@ -1,0 +1,47 @@
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type JetStreamClient } from "@nats-io/jetstream";
+import { Kvm, type KV } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { EVENTS_STREAM, SETTINGS_BUCKET, subjects } from "@picket/contracts";
+
+export type { JetStreamClient, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
+export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+export type { KV, KvEntry } from "@nats-io/kv";
+
+const DAY_NS = 24 * 60 * 60 * 1e9;
+
+/**
+ * Creates (or updates) the events stream. File storage so events survive a power cut;
+ * 30 days or 100k events, whichever comes first; a 2-minute duplicate window so a retried
+ * publish of the same event id is stored once.
+ */
+export async function ensureEventsStream(nc: NatsConnection): Promise<JetStreamClient> {
+  const jsm = await jetstreamManager(nc);
+  const config = {
+    name: EVENTS_STREAM,
+    subjects: [subjects.eventsAll()],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    discard: DiscardPolicy.Old,
+    max_age: 30 * DAY_NS,
+    max_msgs: 100_000,
+    duplicate_window: 120 * 1e9,
+  };
+  try {
+    await jsm.streams.info(EVENTS_STREAM);
+    await jsm.streams.update(EVENTS_STREAM, config);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+    await jsm.streams.add(config);
+  }
+  return jetstream(nc);
+}
+
+function isNotFound(err: unknown): boolean {
+  return err instanceof Error && /not found/i.test(err.message);
+}
+
+/** Opens (creating if needed) the settings KV bucket. */
+export async function openSettings(nc: NatsConnection): Promise<KV> {
+  const kvm = new Kvm(nc);
+  return kvm.create(SETTINGS_BUCKET, { history: 5, storage: StorageType.File });
+}
