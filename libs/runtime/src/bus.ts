@@ -112,3 +112,16 @@ export function reportBadMessage(
     "dropped malformed message",
   );
 }
+
+/** Tracks whether the connection is up, so live data is not queued while it is down. */
+export function watchConnection(nc: NatsConnection): { readonly connected: boolean } {
+  const state = { connected: !nc.isClosed() };
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === "disconnect") state.connected = false;
+      else if (s.type === "reconnect") state.connected = true;
+    }
+    state.connected = false;
+  })();
+  return state;
+}

@@ -77,13 +77,12 @@ export const env = {
       .enum(values, { message: `must be one of ${values.join(", ")}` })
       .optional()
       .transform((v) => v ?? def),
-  url: (def: string | undefined, protocols: string[]) =>
+  url: (def: string, protocols: string[]) =>
     z
       .string()
       .optional()
       .transform((v) => v ?? def)
       .refine((v) => {
-        if (v === undefined) return true;
         try {
           return protocols.includes(new URL(v).protocol);
         } catch {
@@ -123,10 +122,10 @@ export const commonConfig = {
 } satisfies ConfigSpec;
 
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
-export function opsPortEntry(service: string, def: number): ConfigEntry {
+export function opsPortEntry(service: string, def: number) {
   return {
-    env: `PICKET_${service.toUpperCase()}_OPS_PORT`,
+    env: `PICKET_${service.toUpperCase()}_OPS_PORT` as const,
     schema: env.port(def),
     doc: `Port of the ${service} service's /healthz and /metrics.`,
-  };
+  } satisfies ConfigEntry;
 }

@@ -8,3 +8,4 @@ export * from "./ops-server.js";
 export * from "./lifecycle.js";
 export * from "./jetstream.js";
 export * from "./version.js";
+export * from "./boot.js";

@@ -1,0 +1,27 @@
+import type { ServiceName } from "@picket/contracts";
+import { isConfigError, loadConfig, type ConfigOf, type ConfigSpec } from "./config.js";
+import { Lifecycle } from "./lifecycle.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type ServiceMetrics } from "./metrics.js";
+
+/**
+ * The first lines of every main.ts: validated config (or one clear fatal line and exit 1),
+ * the root logger, metrics and the lifecycle with its signal handlers.
+ */
+export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel: unknown }>(
+  service: ServiceName,
+  spec: S,
+): { cfg: ConfigOf<S>; log: Logger; lc: Lifecycle; metrics: ServiceMetrics } {
+  let cfg: ConfigOf<S>;
+  try {
+    cfg = loadConfig(spec, process.env);
+  } catch (err) {
+    const log = createLogger({ service, device: process.env.PICKET_DEVICE_ID ?? "-", level: "info" });
+    if (isConfigError(err)) log.fatal({ problems: err.problems }, `bad configuration: ${err.problems.join("; ")}`);
+    else log.fatal({ err }, "bad configuration");
+    process.exit(1);
+  }
+  const device = cfg.deviceId as string;
+  const log = createLogger({ service, device, level: cfg.logLevel as string });
+  return { cfg, log, lc: new Lifecycle(log), metrics: createMetrics(service, device) };
+}

@@ -1,0 +1,144 @@
+import type { Source } from "./source.js";
+
+export interface CaptureSettings {
+  width: number;
+  height: number;
+  fps: number;
+  bitrateKbps: number;
+  /** Frames between keyframes. */
+  gop: number;
+  /** Stills per second kept ready for snapshots. */
+  snapshotFps: number;
+  /** A font for the test scene's clock; the clock is left out without one. */
+  fontFile?: string;
+  /** Text drawn on the test scene (the device id). Only [A-Za-z0-9_-] reaches the filter graph. */
+  label?: string;
+}
+
+export interface Command {
+  cmd: string;
+  args: string[];
+}
+
+/**
+ * The processes that capture one source. `ffmpeg` always writes FLV (H.264) to fd 1 and
+ * JPEG stills to fd 3; `feeder`, when present, pipes its stdout into ffmpeg's stdin.
+ * Arguments are arrays, never a shell line.
+ */
+export interface CapturePlan {
+  feeder?: Command;
+  ffmpeg: Command;
+  /** The video is encoded here (true) or passed through from the source (false). */
+  encodes: boolean;
+}
+
+const COMMON = ["-hide_banner", "-nostdin", "-loglevel", "warning"];
+/** Input options: read without buffering ahead. Output flags are left alone (the FLV muxer needs global headers). */
+const LOW_DELAY_IN = ["-fflags", "+nobuffer", "-flags", "+low_delay"];
+
+function encodeArgs(s: CaptureSettings): string[] {
+  return [
+    "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
+    "-b:v", `${s.bitrateKbps}k`, "-maxrate", `${s.bitrateKbps}k`, "-bufsize", `${Math.round(s.bitrateKbps / 2)}k`,
+    "-g", String(s.gop), "-keyint_min", String(s.gop),
+    "-x264-params", "repeat-headers=1",
+  ];
+}
+
+const VIDEO_OUT = ["-f", "flv", "-flush_packets", "1", "pipe:1"];
+
+function stillsOut(input: string): string[] {
+  return ["-map", input, "-an", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
+}
+
+/** The filter graph of the test scene: a room, a door, a person walking in and out, a clock. */
+export function testSceneGraph(s: CaptureSettings): string {
+  const { width: w, height: h, fps } = s;
+  const label = (s.label ?? "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 32);
+  const clock =
+    s.fontFile === undefined || !/^[A-Za-z0-9_./-]+$/.test(s.fontFile)
+      ? ""
+      : `,drawtext=fontfile=${s.fontFile}:text='${label} %{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}':x=16:y=16:fontsize=${Math.max(12, Math.round(h / 26))}:fontcolor=white:box=1:boxcolor=black@0.4`;
+  const pw = Math.round(w / 8);
+  const ph = Math.round(h * 0.55);
+  return [
+    `color=c=0x4a5560:s=${w}x${h}:r=${fps},drawbox=x=0:y=ih*0.72:w=iw:h=ih*0.28:color=0x6b5a48:t=fill,drawbox=x=iw*0.62:y=ih*0.18:w=iw*0.14:h=ih*0.54:color=0x3b2a1a:t=fill[room]`,
+    `color=c=0xd09060:s=${pw}x${ph}:r=${fps}[person]`,
+    // Every 20 s the person crosses the room in 6 s, then the room is empty.
+    `[room][person]overlay=x='if(lt(mod(t,20),6),-w+(W+w)*mod(t,20)/6,W)':y=H*0.3${clock},realtime,split=2[v][s]`,
+    `[s]fps=${s.snapshotFps}[stills]`,
+  ].join(";");
+}
+
+/** Builds the capture processes for a source. Pure: unit-tested without a camera. */
+export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePlan {
+  switch (source.kind) {
+    case "test":
+      return {
+        encodes: true,
+        ffmpeg: {
+          cmd: "ffmpeg",
+          args: [...COMMON, "-filter_complex", testSceneGraph(s), "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]")],
+        },
+      };
+    case "file":
+      return {
+        encodes: true,
+        ffmpeg: {
+          cmd: "ffmpeg",
+          args: [
+            ...COMMON, "-re", "-stream_loop", "-1", "-i", source.path,
+            "-filter_complex", `[0:v]scale=${s.width}:${s.height},fps=${s.fps},split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`,
+            "-map", "[v]", "-an", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]"),
+          ],
+        },
+      };
+    case "url": {
+      const rtsp = /^rtsps?:/i.test(source.url);
+      return {
+        encodes: false,
+        ffmpeg: {
+          cmd: "ffmpeg",
+          args: [
+            ...COMMON, ...LOW_DELAY_IN, ...(rtsp ? ["-rtsp_transport", "tcp"] : []), "-timeout", "10000000", "-i", source.url,
+            "-map", "0:v:0", "-an", "-c:v", "copy", ...VIDEO_OUT,
+            "-map", "0:v:0", "-an", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3",
+          ],
+        },
+      };
+    }
+    case "v4l2":
+      return {
+        encodes: true,
+        ffmpeg: {
+          cmd: "ffmpeg",
+          args: [
+            ...COMMON, ...LOW_DELAY_IN, "-f", "v4l2", "-video_size", `${s.width}x${s.height}`, "-framerate", String(s.fps), "-i", source.device,
+            "-filter_complex", `[0:v]split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`,
+            "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]"),
+          ],
+        },
+      };
+    case "rpicam":
+      // The Pi's hardware encoder does the work; ffmpeg only repackages and makes stills.
+      return {
+        encodes: false,
+        feeder: {
+          cmd: "rpicam-vid",
+          args: [
+            "-t", "0", "--nopreview", "--inline", "--flush", "--codec", "h264", "--profile", "high", "--level", "4.1",
+            "--width", String(s.width), "--height", String(s.height), "--framerate", String(s.fps),
+            "--bitrate", String(s.bitrateKbps * 1000), "--intra", String(s.gop), "-o", "-",
+          ],
+        },
+        ffmpeg: {
+          cmd: "ffmpeg",
+          args: [
+            ...COMMON, ...LOW_DELAY_IN, "-f", "h264", "-framerate", String(s.fps), "-i", "pipe:0",
+            "-map", "0:v:0", "-c:v", "copy", ...VIDEO_OUT,
+            "-map", "0:v:0", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3",
+          ],
+        },
+      };
+  }
+}

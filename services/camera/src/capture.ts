@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Readable } from "node:stream";
+import { Backoff, type Logger } from "@picket/runtime";
+import type { CapturePlan } from "./capture-command.js";
+import { FlvDemuxer } from "./flv-demuxer.js";
+import { NalType, nalType, parseSps, splitAvcc, toAnnexB, type AvcConfig, type SpsInfo } from "./h264.js";
+import { JpegSplitter } from "./jpeg-splitter.js";
+
+/** One encoded access unit, Annex-B, SPS/PPS in front of every keyframe. */
+export interface EncodedFrame {
+  data: Uint8Array;
+  key: boolean;
+  ptsUs: number;
+  capturedUs: number;
+  codec: string;
+  width: number;
+  height: number;
+}
+
+export interface CaptureHandlers {
+  frame(f: EncodedFrame): void;
+  still(jpeg: Buffer, capturedUs: number): void;
+}
+
+export interface CaptureOptions {
+  log: Logger;
+  /** Wall clock in µs. */
+  nowUs?: () => number;
+  /** No frame for this long while running: the encoder is stuck and gets killed. */
+  stallMs?: number;
+  /** Allowance for the first frame after a start (network cameras take a while). */
+  firstFrameMs?: number;
+  backoff?: Backoff;
+}
+
+/** ffmpeg lines that say nothing an operator can act on. */
+const NOISE = /deprecated pixel format used/;
+
+export const wallClockUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
+/**
+ * Runs the capture processes of a plan and turns their output into frames and stills.
+ * When they die, stall or emit garbage they are killed and restarted with backoff; PTS stay
+ * monotonic across restarts.
+ */
+export class Capture {
+  private child: ChildProcess | undefined;
+  private feeder: ChildProcess | undefined;
+  private stopping = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private ptsBaseUs = 0;
+  private lastPtsUs = -1;
+  private runStartedAt = 0;
+  private readonly backoff: Backoff;
+  private readonly nowUs: () => number;
+  restarts = 0;
+  lastFrameAtUs = 0;
+
+  constructor(
+    private readonly plan: CapturePlan,
+    private readonly handlers: CaptureHandlers,
+    private readonly opts: CaptureOptions,
+  ) {
+    this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
+    this.nowUs = opts.nowUs ?? wallClockUs;
+  }
+
+  start(): void {
+    this.stopping = false;
+    this.launch();
+  }
+
+  /** The running encoder's pid, for tests and diagnostics. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private launch(): void {
+    const log = this.opts.log;
+    const run = { demuxer: new FlvDemuxer(), stills: new JpegSplitter(), config: undefined as AvcConfig | undefined, sps: undefined as SpsInfo | undefined };
+    const { ffmpeg, feeder } = this.plan;
+    if (feeder !== undefined) {
+      this.feeder = spawn(feeder.cmd, feeder.args, { stdio: ["ignore", "pipe", "pipe"] });
+      this.feeder.on("error", (err) => log.error({ err, cmd: feeder.cmd }, "could not start the camera feeder"));
+      this.pipeStderr(this.feeder.stderr, feeder.cmd);
+    }
+    const child = spawn(ffmpeg.cmd, ffmpeg.args, { stdio: [feeder === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe"] });
+    this.child = child;
+    this.runStartedAt = Date.now();
+    if (feeder !== undefined && this.feeder?.stdout != null && child.stdin != null) {
+      this.feeder.stdout.pipe(child.stdin).on("error", () => undefined);
+    }
+    log.info({ pid: child.pid, restarts: this.restarts }, "encoder started");
+    this.armStallTimer(this.opts.firstFrameMs ?? 15_000);
+    child.on("error", (err) => log.error({ err, cmd: ffmpeg.cmd }, "could not start the encoder"));
+    this.pipeStderr(child.stderr, "ffmpeg");
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (this.child !== child) return;
+      try {
+        for (const item of run.demuxer.push(chunk)) {
+          if (item.kind === "config") {
+            run.config = item.config;
+            run.sps = parseSps(item.config.sps[0] as Uint8Array);
+            log.info({ codec: run.sps.codec, width: run.sps.width, height: run.sps.height }, "stream parameters");
+            continue;
+          }
+          if (run.config === undefined) {
+            // No out-of-band parameter sets: take them from the first keyframe (ffmpeg writes 4-byte lengths).
+            const nals = splitAvcc(item.data, 4);
+            const sps = nals.filter((n) => nalType(n) === NalType.sps);
+            const pps = nals.filter((n) => nalType(n) === NalType.pps);
+            if (sps.length === 0 || pps.length === 0) continue;
+            run.config = { lengthSize: 4, sps, pps };
+            run.sps = parseSps(sps[0] as Uint8Array);
+            log.info({ codec: run.sps.codec, width: run.sps.width, height: run.sps.height }, "stream parameters");
+          }
+          if (run.sps === undefined) continue;
+          this.emitFrame(item.data, item.key, item.ptsMs, run.config, run.sps);
+        }
+      } catch (err) {
+        log.error({ err }, "encoder output is corrupt; restarting it");
+        child.kill("SIGKILL");
+      }
+    });
+    const fd3 = child.stdio[3] as Readable | null | undefined;
+    fd3?.on("data", (chunk: Buffer) => {
+      if (this.child !== child) return;
+      for (const jpeg of run.stills.push(chunk)) this.handlers.still(jpeg, this.nowUs());
+    });
+    child.on("close", (code, signal) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      this.feeder?.kill("SIGKILL");
+      this.feeder = undefined;
+      clearTimeout(this.stallTimer);
+      // Next run continues the timeline one frame after the last.
+      if (this.lastPtsUs >= 0) this.ptsBaseUs = this.lastPtsUs + 40_000;
+      if (this.stopping) return;
+      if (Date.now() - this.runStartedAt > 10_000) this.backoff.reset();
+      const delay = this.backoff.next();
+      this.restarts++;
+      log.warn({ code, signal, restartInMs: delay }, "encoder exited; restarting");
+      this.restartTimer = setTimeout(() => this.launch(), delay);
+    });
+  }
+
+  private emitFrame(sample: Uint8Array, key: boolean, ptsMs: number, config: AvcConfig, sps: SpsInfo): void {
+    let nals = splitAvcc(sample, config.lengthSize);
+    const isKey = key || nals.some((n) => nalType(n) === NalType.idr);
+    if (isKey && !nals.some((n) => nalType(n) === NalType.sps)) {
+      // Pass-through sources often carry parameter sets only out of band.
+      nals = [...config.sps, ...config.pps, ...nals.filter((n) => nalType(n) !== NalType.aud)];
+    }
+    const ptsUs = this.ptsBaseUs + ptsMs * 1000;
+    this.lastPtsUs = ptsUs;
+    const capturedUs = this.nowUs();
+    this.lastFrameAtUs = capturedUs;
+    this.armStallTimer(this.opts.stallMs ?? 5_000);
+    this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height });
+  }
+
+  private armStallTimer(ms: number): void {
+    clearTimeout(this.stallTimer);
+    const child = this.child;
+    this.stallTimer = setTimeout(() => {
+      if (this.child !== child || child === undefined) return;
+      this.opts.log.warn({ stalledMs: ms }, "no frame from the encoder; killing it");
+      child.kill("SIGKILL");
+    }, ms);
+  }
+
+  private pipeStderr(stream: Readable | null, name: string): void {
+    if (stream === null) return;
+    let pending = "";
+    stream.setEncoding("utf8");
+    stream.on("data", (text: string) => {
+      pending += text;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) if (line.trim() !== "" && !NOISE.test(line)) this.opts.log.warn({ process: name, line: line.slice(0, 300) }, "encoder says");
+    });
+  }
+
+  /** Stops the processes: SIGTERM, then SIGKILL after `graceMs`. */
+  async stop(graceMs = 2_000): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.restartTimer);
+    clearTimeout(this.stallTimer);
+    const child = this.child;
+    this.feeder?.kill("SIGTERM");
+    if (child === undefined || child.exitCode !== null) return;
+    const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
+    child.kill("SIGTERM");
+    const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
+    await closed;
+    clearTimeout(timer);
+  }
+}

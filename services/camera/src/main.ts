@@ -1,0 +1,16 @@
+import { VERSION, bootService, connectBus, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { cameraConfig } from "./config.js";
+import { createCameraService } from "./camera-service.js";
+
+const { cfg, log, lc, metrics } = bootService("camera", cameraConfig);
+
+await runMain(log, lc, async () => {
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-camera-${cfg.deviceId}`, log });
+  lc.add("bus", () => nc.drain());
+  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg });
+  camera.start();
+  lc.add("camera", () => camera.stop());
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "camera", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: camera.vitals }));
+  const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health: camera.health, log });
+  lc.add("ops", ops.close);
+});
