@@ -1,0 +1,27 @@
+import { z } from "zod";
+import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { parseDriverSpec, type DriverSpec } from "./drivers/driver.js";
+
+export const pirConfig = {
+  ...commonConfig,
+  pir: {
+    env: "PICKET_PIR",
+    schema: z
+      .string()
+      .optional()
+      .transform((v, ctx): DriverSpec => {
+        try {
+          return parseDriverSpec(v ?? "sim");
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    doc: "PIR driver: sim (edges injected over NATS or `npm run pir`) or gpio:<BCM pin>.",
+    defaultDoc: "sim",
+  },
+  debounceMs: { env: "PICKET_PIR_DEBOUNCE_MS", schema: env.int(50, 0, 5_000), doc: "A PIR level must hold this long to count, ms." },
+  cooldownMs: { env: "PICKET_PRESENCE_COOLDOWN_MS", schema: env.int(30_000, 0, 3_600_000), doc: "After an alarm, PIR rises within this time raise no new one, ms." },
+  armed: { env: "PICKET_ARMED", schema: env.bool(true), doc: "Armed at first start (later changes live in the settings bucket)." },
+  opsPort: opsPortEntry("pir", 9102),
+} satisfies ConfigSpec;

@@ -1,0 +1,70 @@
+import { PresenceEvent, subjects } from "@picket/contracts";
+import { Backoff, type JetStreamClient, type Logger } from "@picket/runtime";
+
+/**
+ * Writes events to JetStream in order, retrying with backoff until the server acknowledges
+ * each one. The event id is the JetStream message id, so a retry after a lost ack is stored
+ * once. Anything else reacts to the stored event, never to this process.
+ */
+export class EventRecorder {
+  private queue: { event: PresenceEvent; done: (ok: boolean) => void }[] = [];
+  private running = false;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly log: Logger,
+    private readonly backoff = new Backoff({ initialMs: 200, maxMs: 5_000 }),
+  ) {}
+
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves true once stored, false if the service stops first. */
+  record(event: PresenceEvent): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.queue.push({ event, done: resolve });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.queue.length > 0 && !this.stopped) {
+      const head = this.queue[0] as (typeof this.queue)[number];
+      try {
+        const ack = await this.js.publish(subjects.event(head.event.device, head.event.kind), JSON.stringify(PresenceEvent.parse(head.event)), {
+          msgID: head.event.id,
+          timeout: 5_000,
+        });
+        this.queue.shift();
+        this.backoff.reset();
+        this.log.info({ eventId: head.event.id, triggers: head.event.triggers, seq: ack.seq, duplicate: ack.duplicate }, "presence event recorded");
+        head.done(true);
+      } catch (err) {
+        const delay = this.backoff.next();
+        this.log.warn({ err, eventId: head.event.id, retryInMs: delay, pending: this.queue.length }, "event not stored yet; retrying");
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, delay);
+          this.wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+      }
+    }
+    this.running = false;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+    for (const { event, done } of this.queue) {
+      this.log.error({ eventId: event.id }, "stopping with an event not yet stored");
+      done(false);
+    }
+    this.queue = [];
+  }
+}
