@@ -1,0 +1,40 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, totalmem, hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface BenchResult {
+  name: string;
+  /** The headline figure (the one the target applies to). */
+  value: number;
+  unit: string;
+  /** e.g. "p95 <= 15" */
+  target: string;
+  met: boolean;
+  samples: number;
+  details?: Record<string, unknown>;
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] as number;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Prints the figure and writes bench/results/<name>.json. */
+export function report(result: BenchResult): void {
+  const out = {
+    ...result,
+    value: round(result.value),
+    at: new Date().toISOString(),
+    machine: { host: hostname(), cpus: cpus().length, cpu: cpus()[0]?.model ?? "unknown", memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+  };
+  const file = join(dirname(fileURLToPath(import.meta.url)), "..", "results", `${result.name}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log(`${result.name}: ${out.value} ${result.unit} (target ${result.target}: ${result.met ? "met" : "NOT met"}) over ${result.samples} samples`);
+  if (result.details !== undefined) console.log(JSON.stringify(result.details, null, 2));
+}
