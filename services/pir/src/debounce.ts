@@ -12,13 +12,15 @@ export const realTimers: Timers = {
 };
 
 /**
- * Reports a level only after it has held for `ms`. A chattering pin restarts one timer per
- * edge and emits nothing until it settles, so thousands of edges cost thousands of timer
- * resets and no events. The emitted timestamp is when the level first changed.
+ * Leading-edge debounce with a lockout: a change after a quiet period is reported at once
+ * (an alarm must not wait for the debounce time), then further changes within `ms` are held;
+ * when the lockout ends the pin's settled level is reported if it differs. A chattering pin
+ * therefore produces at most one report per `ms` and one timer, whatever its edge rate.
  */
 export class Debouncer {
   private stable: 0 | 1;
-  private pending: { level: 0 | 1; since: number } | undefined;
+  private latest: 0 | 1;
+  private lockedUntil = Number.NEGATIVE_INFINITY;
   private timer: unknown;
 
   constructor(
@@ -28,29 +30,30 @@ export class Debouncer {
     private readonly timers: Timers = realTimers,
   ) {
     this.stable = initial;
+    this.latest = initial;
   }
 
   /** A raw reading from the pin. */
   input(level: 0 | 1): void {
-    if (this.ms === 0) {
-      if (level !== this.stable) {
-        this.stable = level;
-        this.emit(level, this.timers.now());
-      }
+    this.latest = level;
+    const now = this.timers.now();
+    if (now < this.lockedUntil) {
+      // Inside the lockout: the settle check at its end will look at `latest`.
+      if (this.timer === undefined) this.timer = this.timers.setTimeout(() => this.settle(), this.lockedUntil - now);
       return;
     }
-    if (this.pending === undefined || this.pending.level !== level) this.pending = { level, since: this.timers.now() };
-    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
-    this.timer = this.timers.setTimeout(() => this.settle(), this.ms);
+    if (level !== this.stable) this.change(level, now);
+  }
+
+  private change(level: 0 | 1, at: number): void {
+    this.stable = level;
+    this.lockedUntil = at + this.ms;
+    this.emit(level, at);
   }
 
   private settle(): void {
     this.timer = undefined;
-    const p = this.pending;
-    this.pending = undefined;
-    if (p === undefined || p.level === this.stable) return;
-    this.stable = p.level;
-    this.emit(p.level, p.since);
+    if (this.latest !== this.stable) this.change(this.latest, this.timers.now());
   }
 
   get level(): 0 | 1 {
