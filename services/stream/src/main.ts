@@ -1,0 +1,18 @@
+import { VERSION, bootService, connectBus, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { streamConfig } from "./config.js";
+import { createStreamService } from "./stream-service.js";
+
+const { cfg, log, lc, metrics } = bootService("stream", streamConfig);
+
+await runMain(log, lc, async () => {
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-stream-${cfg.deviceId}`, log });
+  lc.add("bus", () => nc.drain());
+  const stream = createStreamService({ nc, log, metrics, ...cfg });
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "stream", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: stream.vitals }));
+  const http = await startOpsServer({ port: cfg.port, host: cfg.host, registry: metrics.registry, health: stream.health, log });
+  http.server.on("upgrade", stream.handleUpgrade);
+  lc.add("http", http.close);
+  // Stopped before the HTTP server so viewers get a clean close (1001), not a reset.
+  lc.add("stream", () => stream.stop());
+  log.info({ port: http.port, host: cfg.host }, "serving viewers on /live/<device>/<profile>");
+});

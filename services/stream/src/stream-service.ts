@@ -1,0 +1,91 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { isDeviceId, isProfileName } from "@picket/contracts";
+import { watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { Relay } from "./relay.js";
+
+export interface StreamServiceDeps {
+  nc: NatsConnection;
+  log: Logger;
+  metrics: ServiceMetrics;
+  highWaterBytes: number;
+  sourceTimeoutMs: number;
+}
+
+const LIVE_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
+
+/** Parses `/live/<device>/<profile>`; undefined when the path or either name is invalid. */
+export function parseLivePath(url: string | undefined): { device: string; profile: string } | undefined {
+  const path = (url ?? "").split("?")[0] ?? "";
+  const m = LIVE_PATH.exec(path);
+  if (m === null) return undefined;
+  const device = decodeURIComponent(m[1] as string);
+  const profile = decodeURIComponent(m[2] as string);
+  return isDeviceId(device) && isProfileName(profile) ? { device, profile } : undefined;
+}
+
+/**
+ * Viewers' websockets: `/live/<device>/<profile>` relays that camera's access units as
+ * live frames (see contracts/live-frame.ts). Dead sockets are found by ping and dropped.
+ */
+export function createStreamService(deps: StreamServiceDeps) {
+  const log = deps.log.child({ module: "stream" });
+  const link = watchConnection(deps.nc);
+  const relay = new Relay({
+    nc: deps.nc,
+    log: deps.log,
+    metrics: deps.metrics,
+    marks: { highBytes: deps.highWaterBytes, lowBytes: Math.round(deps.highWaterBytes / 4) },
+    sourceTimeoutMs: deps.sourceTimeoutMs,
+  });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
+  const alive = new WeakMap<WebSocket, boolean>();
+  const pinger = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      alive.set(ws, false);
+      ws.ping();
+    }
+  }, 15_000);
+  pinger.unref();
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const target = parseLivePath(req.url);
+    if (target === undefined) {
+      socket.end("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nexpected /live/<device>/<profile>\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on("pong", () => alive.set(ws, true));
+      ws.on("error", (err) => log.debug({ err }, "viewer socket error"));
+      // Viewers only listen; anything they send is ignored (and size-capped by maxPayload).
+      const viewer = relay.join(target.device, target.profile, ws);
+      log.info({ ...target, viewers: relay.viewerCount }, "viewer joined");
+      ws.once("close", () => {
+        relay.leave(target.device, target.profile, viewer);
+        log.info({ ...target, viewers: relay.viewerCount, skips: viewer.skips, sent: viewer.sent }, "viewer left");
+      });
+    });
+  };
+
+  return {
+    handleUpgrade,
+    async stop(): Promise<void> {
+      clearInterval(pinger);
+      for (const ws of wss.clients) ws.close(1001, "server shutting down");
+      relay.close();
+      wss.close();
+    },
+    health() {
+      return { ok: link.connected, nats: link.connected, viewers: relay.viewerCount, subscribed: relay.subscribed };
+    },
+    vitals(): Record<string, number> {
+      return { viewers: relay.viewerCount, subscriptions: relay.subscribed.length, skips: relay.totalSkips };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { CachedFrame } from "./gop-cache.js";
+
+/** What the relay needs of a viewer's socket. */
+export interface ViewerSocket {
+  readonly bufferedAmount: number;
+  send(data: Uint8Array | string): void;
+}
+
+export interface BackpressureMarks {
+  /** Above this many queued bytes the viewer skips to the next keyframe. */
+  highBytes: number;
+  /** A skipping viewer resumes at a keyframe only once its queue is below this. */
+  lowBytes: number;
+}
+
+/**
+ * One viewer's send policy. A viewer that falls behind (socket queue over the high mark)
+ * stops getting frames and resumes at the next keyframe once its queue has drained, so it
+ * always decodes from a clean state and never holds anyone else up. Pure apart from the socket.
+ */
+export class Viewer {
+  /** Waiting for a keyframe: at start and after falling behind. */
+  private needKey = true;
+  skips = 0;
+  sent = 0;
+
+  constructor(
+    readonly socket: ViewerSocket,
+    private readonly marks: BackpressureMarks,
+  ) {}
+
+  /** Sends the cached GOP so the first picture appears at once. */
+  start(gop: readonly CachedFrame[]): void {
+    for (const f of gop) this.offer(f);
+  }
+
+  /** Offers a frame; returns whether it was sent. */
+  offer(frame: CachedFrame): boolean {
+    if (this.needKey) {
+      if (!frame.key || this.socket.bufferedAmount > this.marks.lowBytes) return false;
+      this.needKey = false;
+    } else if (this.socket.bufferedAmount > this.marks.highBytes) {
+      this.needKey = true;
+      this.skips++;
+      return false;
+    }
+    this.socket.send(frame.wire);
+    this.sent++;
+    return true;
+  }
+
+  /** After a source gap: start again from a keyframe. */
+  resync(): void {
+    this.needKey = true;
+  }
+}
