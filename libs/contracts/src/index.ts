@@ -3,3 +3,4 @@ export * from "./decode.js";
 export * from "./payloads.js";
 export * from "./video.js";
 export * from "./live-frame.js";
+export * from "./live-viewer.js";

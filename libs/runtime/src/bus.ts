@@ -21,6 +21,7 @@ export interface BusOptions {
  */
 export async function connectBus(opts: BusOptions): Promise<NatsConnection> {
   const log = opts.log.child({ module: "bus" });
+  log.info({ url: opts.url }, "connecting to NATS (waits until it is up)");
   const nc = await connect({
     servers: opts.url,
     name: opts.name,

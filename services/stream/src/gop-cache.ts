@@ -1,10 +1,4 @@
-/** An access unit as the stream service holds it: the encoded wire frame plus what it needs to route it. */
-export interface CachedFrame {
-  key: boolean;
-  seq: number;
-  /** The frame as sent to viewers (live-frame header + Annex-B). */
-  wire: Uint8Array;
-}
+import type { CachedFrame } from "@picket/contracts";
 
 /**
  * The current group of pictures: the newest keyframe and every frame after it, so a viewer

@@ -1,7 +1,7 @@
-import { PartAssembler, encodeLiveFrame, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
+import { PartAssembler, Viewer, encodeLiveFrame, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
 import { Counter, Gauge, reportBadMessage, type Logger, type Msg, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { GopCache } from "./gop-cache.js";
-import { Viewer, type BackpressureMarks, type ViewerSocket } from "./viewer.js";
+import type { BackpressureMarks, ViewerSocket } from "@picket/contracts";
 
 interface Channel {
   device: string;

@@ -1,4 +1,10 @@
-import type { CachedFrame } from "./gop-cache.js";
+/** A live frame ready to send: its key flag, sequence, and the bytes as framed for the socket. */
+export interface CachedFrame {
+  key: boolean;
+  seq: number;
+  /** The frame as sent to viewers (live-frame header + Annex-B). */
+  wire: Uint8Array;
+}
 
 /** What the relay needs of a viewer's socket. */
 export interface ViewerSocket {
@@ -14,7 +20,8 @@ export interface BackpressureMarks {
 }
 
 /**
- * One viewer's send policy. A viewer that falls behind (socket queue over the high mark)
+ * One viewer's send policy, used wherever live frames meet a socket (the stream service, and
+ * the web service's proxy, which sits in front of the browser's socket). A viewer that falls behind (socket queue over the high mark)
  * stops getting frames and resumes at the next keyframe once its queue has drained, so it
  * always decodes from a clean state and never holds anyone else up. Pure apart from the socket.
  */

@@ -1,0 +1,57 @@
+/**
+ * Who the bot listens to. Pure: an update is acted on only when it comes from a person
+ * (`from`, not a bot) in one of the allowed chats. Telegraf's `Composer.acl` lets updates
+ * without `from` through, so the check is done here, on the raw update.
+ */
+
+/** Why an update was not acted on. */
+export type IgnoreReason = "no-chat" | "no-sender" | "bot-sender" | "channel-post" | "unknown-chat";
+
+export type Verdict = { allowed: true; chatId: number; fromId: number } | { allowed: false; reason: IgnoreReason; chatId?: number };
+
+const CHANNEL_KINDS = new Set(["channel_post", "edited_channel_post"]);
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const intId = (v: unknown): number | undefined => (typeof v === "number" && Number.isSafeInteger(v) ? v : undefined);
+
+/**
+ * Decides whether to act on an update. The chat is the payload's `chat`, or for callback
+ * queries the chat of the message the button sits on; the sender is the payload's `from`.
+ * Updates with neither (polls, inline queries without chat, …) are ignored.
+ */
+export function checkUpdate(update: unknown, allowedChats: ReadonlySet<number>): Verdict {
+  if (!isObj(update)) return { allowed: false, reason: "no-chat" };
+  const kind = Object.keys(update).find((k) => k !== "update_id");
+  const payload = kind === undefined ? undefined : update[kind];
+  if (kind === undefined || !isObj(payload)) return { allowed: false, reason: "no-chat" };
+  const chatObj = isObj(payload.chat) ? payload.chat : isObj(payload.message) && isObj(payload.message.chat) ? payload.message.chat : undefined;
+  const chatId = intId(chatObj?.id);
+  if (CHANNEL_KINDS.has(kind)) return chatId === undefined ? { allowed: false, reason: "channel-post" } : { allowed: false, reason: "channel-post", chatId };
+  if (chatId === undefined) return { allowed: false, reason: "no-chat" };
+  const from = isObj(payload.from) ? payload.from : undefined;
+  const fromId = intId(from?.id);
+  if (fromId === undefined) return { allowed: false, reason: "no-sender", chatId };
+  if (from?.is_bot === true) return { allowed: false, reason: "bot-sender", chatId };
+  if (!allowedChats.has(chatId)) return { allowed: false, reason: "unknown-chat", chatId };
+  return { allowed: true, chatId, fromId };
+}
+
+/**
+ * Parses `PICKET_TELEGRAM_CHATS`: comma-separated integer chat ids (groups are negative).
+ * Spaces are allowed, duplicates collapse, and an empty string is an empty list. Throws a
+ * RangeError naming the first entry that is not a chat id.
+ */
+export function parseChatList(text: string): number[] {
+  if (text.trim() === "") return [];
+  const out: number[] = [];
+  for (const raw of text.split(",")) {
+    const item = raw.trim();
+    const n = Number(item);
+    if (!/^-?\d{1,16}$/.test(item) || !Number.isSafeInteger(n) || n === 0) {
+      throw new RangeError(`"${item.slice(0, 24)}" is not a chat id (an integer like 123456789, or -100123456789 for a group)`);
+    }
+    if (!out.includes(n)) out.push(n);
+  }
+  return out;
+}

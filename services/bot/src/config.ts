@@ -1,0 +1,58 @@
+import { z } from "zod";
+import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { parseChatList } from "./chat-guard.js";
+
+/** A bot token as @BotFather hands it out: `<bot id>:<35 characters>`. */
+const TOKEN_PATTERN = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const botConfig = {
+  ...commonConfig,
+  telegramToken: {
+    env: "PICKET_TELEGRAM_TOKEN",
+    schema: z.string().regex(TOKEN_PATTERN, "must be a bot token from @BotFather (123456789:AA…)").optional(),
+    secret: true,
+    doc: "The Telegram bot token. Without it the bot service stays up and does nothing.",
+  },
+  apiRoot: {
+    env: "PICKET_TELEGRAM_API_ROOT",
+    schema: env.url("https://api.telegram.org", ["http:", "https:"]),
+    doc: "The Bot API server: api.telegram.org, a self-hosted telegram-bot-api, or a test double.",
+  },
+  chats: {
+    env: "PICKET_TELEGRAM_CHATS",
+    schema: z
+      .string()
+      .optional()
+      .transform((v, ctx): number[] => {
+        try {
+          return parseChatList(v ?? "");
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    doc: "Comma-separated chat ids that get alerts and may command the bot (groups are negative). Messages from other chats are ignored and their id logged, so a new user can find theirs.",
+    defaultDoc: "none",
+  },
+  timeZone: {
+    env: "PICKET_TZ",
+    schema: z.string().refine(isTimeZone, "must be an IANA time zone like Europe/Berlin").optional(),
+    doc: "Time zone of the times in captions.",
+    defaultDoc: "the process's TZ, else UTC",
+  },
+  uploadTimeoutMs: {
+    env: "PICKET_TELEGRAM_UPLOAD_TIMEOUT_MS",
+    schema: env.int(60_000, 1_000, 600_000),
+    doc: "How long one photo upload or message may take before it counts as failed and is retried, ms.",
+  },
+  opsPort: opsPortEntry("bot", 9103),
+} satisfies ConfigSpec;

@@ -1,0 +1,94 @@
+import { LivePlayer, type PlayerStats } from "./player.js";
+
+interface DeviceView {
+  id: string;
+  online: boolean;
+  lastSeenAgoMs: number | null;
+}
+
+declare global {
+  interface Window {
+    /** Players on the page, for people and tests that look under the hood. */
+    picket: { players: Record<string, LivePlayer> };
+  }
+}
+
+window.picket = { players: {} };
+const params = new URLSearchParams(location.search);
+const profile = /^[a-z0-9_-]{1,32}$/.test(params.get("profile") ?? "") ? (params.get("profile") as string) : "high";
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, v);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+const toastBox = document.getElementById("toast") as HTMLElement;
+let toastTimer: number | undefined;
+function toast(text: string, kind: "ok" | "error" = "ok"): void {
+  toastBox.textContent = text;
+  toastBox.className = `toast show ${kind}`;
+  clearTimeout(toastTimer);
+  toastTimer = window.setTimeout(() => (toastBox.className = "toast"), 4_000);
+}
+
+function describe(s: PlayerStats): string {
+  switch (s.state) {
+    case "live":
+      return `${s.fps.toFixed(0)} fps · ${s.kbps} kbit/s · ${s.latencyMs.toFixed(0)} ms · ${s.profile} ${s.width}×${s.height}`;
+    case "unsupported":
+      return "this browser cannot decode the live stream (no WebCodecs)";
+    case "source-lost":
+      return "camera not sending; waiting for it…";
+    default:
+      return `${s.state}…`;
+  }
+}
+
+function tile(device: DeviceView): HTMLElement {
+  const figure = el("figure", { class: "tile", "data-device": device.id });
+  const overlay = el("div", { class: "overlay" }, "connecting…");
+  const caption = el("figcaption");
+  const name = el("span", { class: "name" }, device.id);
+  const badge = el("span", { class: `badge ${device.online ? "online" : "offline"}` }, device.online ? "online" : "offline");
+  const snap = el("a", { class: "button", href: `/api/devices/${encodeURIComponent(device.id)}/snapshot.jpg`, target: "_blank", rel: "noopener" }, "Snapshot");
+  const alarm = el("button", { type: "button" }, "Test alarm");
+  alarm.addEventListener("click", () => {
+    alarm.disabled = true;
+    fetch(`/api/devices/${encodeURIComponent(device.id)}/test-alarm`, { method: "POST" })
+      .then(async (res) => {
+        const body = (await res.json()) as { eventId?: string; error?: string };
+        if (res.ok) toast(`Test alarm raised on ${device.id}: a photo is on its way to Telegram.`);
+        else toast(`Test alarm failed: ${body.error ?? res.statusText}`, "error");
+      })
+      .catch(() => toast("Test alarm failed: no answer from the device", "error"))
+      .finally(() => (alarm.disabled = false));
+  });
+  caption.append(name, badge, el("span", { class: "spacer" }), snap, alarm);
+  const player = new LivePlayer(device.id, profile, (s) => {
+    overlay.textContent = describe(s);
+    figure.dataset.state = s.state;
+  });
+  const view = player.element;
+  view.classList.add("view");
+  view.setAttribute("aria-label", `Live view of ${device.id}`);
+  figure.append(view, overlay, caption);
+  view.addEventListener("click", () => figure.classList.toggle("enlarged"));
+  window.picket.players[device.id] = player;
+  player.start();
+  return figure;
+}
+
+async function main(): Promise<void> {
+  const grid = document.getElementById("grid") as HTMLElement;
+  const res = await fetch("/api/devices");
+  const { self, devices } = (await res.json()) as { self: string; devices: DeviceView[] };
+  document.title = `Picket · ${self}`;
+  (document.getElementById("device") as HTMLElement).textContent = self;
+  const shown = devices.filter((d) => d.id === self || d.online);
+  grid.dataset.count = String(shown.length);
+  grid.replaceChildren(...shown.map(tile));
+}
+
+main().catch((err: unknown) => toast(`Could not load devices: ${String(err)}`, "error"));

@@ -1,0 +1,114 @@
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import fastifyStatic from "@fastify/static";
+import { PirInject, TestAlarmReply, decodeJson, subjects } from "@picket/contracts";
+import { VERSION, natsErrors, type Logger, type NatsConnection, type Registry } from "@picket/runtime";
+import type { DeviceDirectory } from "./device-directory.js";
+
+export interface AppDeps {
+  nc: NatsConnection;
+  log: Logger;
+  registry: Registry;
+  directory: DeviceDirectory;
+  device: string;
+  health: () => { ok: boolean; [k: string]: unknown };
+  /** Where index.html and the compiled client live. */
+  publicDirs?: string[];
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+const CSP = [
+  "default-src 'self'",
+  "img-src 'self' blob: data:",
+  "media-src 'self' blob:",
+  "connect-src 'self' ws: wss:",
+  "style-src 'self'",
+  "script-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+  "form-action 'self'",
+].join("; ");
+
+const deviceParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } },
+} as const;
+
+/** A NATS request error as an HTTP status and a message a user can act on. */
+function busFailure(err: unknown, what: string): { status: number; error: string } {
+  if (err instanceof natsErrors.RequestError && err.isNoResponders()) return { status: 503, error: `${what} is not running on that device` };
+  if (err instanceof natsErrors.TimeoutError || (err instanceof Error && err.cause instanceof natsErrors.TimeoutError)) return { status: 504, error: `${what} did not answer in time` };
+  return { status: 502, error: `${what} failed: ${(err as Error).message}` };
+}
+
+/** The web UI and HTTP API. `listen` happens in main.ts; tests use `inject`. */
+export function buildApp(deps: AppDeps): FastifyInstance {
+  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }) as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true });
+
+  app.addHook("onSend", async (_req, reply) => {
+    reply.header("content-security-policy", CSP);
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("referrer-policy", "no-referrer");
+    reply.header("x-frame-options", "DENY");
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; message: string }, req, reply) => {
+    const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) req.log.error({ err }, "request failed");
+    void reply.status(status).send({ error: status >= 500 ? "internal error" : err.message });
+  });
+  app.setNotFoundHandler((_req, reply) => void reply.status(404).send({ error: "not found" }));
+
+  app.get("/healthz", async (_req, reply) => {
+    const h = deps.health();
+    return reply.status(h.ok ? 200 : 503).send(h);
+  });
+  app.get("/metrics", async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+
+  app.get("/api/devices", async () => ({ self: deps.device, devices: deps.directory.list(Date.now()) }));
+
+  app.get<{ Params: { id: string } }>("/api/devices/:id/snapshot.jpg", { schema: { params: deviceParams } }, async (req, reply) => {
+    try {
+      const msg = await deps.nc.request(subjects.snapshot(req.params.id), new Uint8Array(0), { timeout: 3_000 });
+      const problem = msg.headers?.get("Picket-Error") ?? "";
+      if (problem !== "") return reply.status(503).send({ error: problem });
+      return reply.type("image/jpeg").header("cache-control", "no-store").send(Buffer.from(msg.data));
+    } catch (err) {
+      const f = busFailure(err, "the camera");
+      return reply.status(f.status).send({ error: f.error });
+    }
+  });
+
+  app.post<{ Params: { id: string } }>("/api/devices/:id/test-alarm", { schema: { params: deviceParams } }, async (req, reply) => {
+    try {
+      const msg = await deps.nc.request(subjects.testAlarm(req.params.id), JSON.stringify({ requestedBy: "web" }), { timeout: 10_000 });
+      const answer = decodeJson(TestAlarmReply, msg.data, msg.subject);
+      if (!answer.ok) return reply.status(503).send({ error: answer.error });
+      req.log.info({ device: req.params.id, eventId: answer.eventId }, "test alarm raised from the web");
+      return reply.status(202).send({ eventId: answer.eventId });
+    } catch (err) {
+      const f = busFailure(err, "the presence service");
+      return reply.status(f.status).send({ error: f.error });
+    }
+  });
+
+  app.post<{ Params: { id: string }; Body: unknown }>("/api/devices/:id/pir", { schema: { params: deviceParams } }, async (req, reply) => {
+    const parsed = PirInject.safeParse(req.body);
+    if (!parsed.success) return reply.status(400).send({ error: 'body must be {"level":0|1} or {"pulseMs":1..60000}' });
+    try {
+      await deps.nc.request(subjects.pirInject(req.params.id), JSON.stringify(parsed.data), { timeout: 3_000 });
+      return reply.status(202).send({ ok: true });
+    } catch (err) {
+      const f = busFailure(err, "the simulated PIR");
+      return reply.status(f.status).send({ error: f.error });
+    }
+  });
+
+  const dirs = deps.publicDirs ?? [join(here, "..", "public"), join(here, "public")];
+  void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
+  app.get("/api/version", async () => ({ device: deps.device, version: VERSION }));
+  return app;
+}

@@ -1,0 +1,89 @@
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocket, WebSocketServer } from "ws";
+import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES } from "@picket/contracts";
+import type { Logger } from "@picket/runtime";
+
+const PATH = /^\/api\/live\/([^/?]+)\/([^/?]+)$/;
+
+/**
+ * Browsers open `/api/live/<device>/<profile>` on the web port and each socket is relayed
+ * from the stream service, so only one port is ever exposed. The proxy always reads its
+ * upstream (loopback would otherwise hide a slow phone behind megabytes of TCP buffers) and
+ * applies the viewer policy to the browser's socket itself: behind → skip to a keyframe.
+ */
+export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWaterBytes?: number }) {
+  const log = opts.log.child({ module: "live-proxy" });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
+  const pairs = new Set<{ browser: WebSocket; upstream: WebSocket }>();
+  const high = opts.highWaterBytes ?? 512 * 1024;
+  let skips = 0;
+
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    const m = PATH.exec((req.url ?? "").split("?")[0] ?? "");
+    if (m === null) return false;
+    let device = "";
+    let profile = "";
+    try {
+      device = decodeURIComponent(m[1] as string);
+      profile = decodeURIComponent(m[2] as string);
+    } catch {
+      // a malformed escape leaves the names empty, which fails the checks below
+    }
+    if (!isDeviceId(device) || !isProfileName(profile)) {
+      socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nbad device or profile name\n");
+      return true;
+    }
+    wss.handleUpgrade(req, socket, head, (browser) => {
+      const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}`, { perMessageDeflate: false });
+      const pair = { browser, upstream };
+      const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) });
+      pairs.add(pair);
+      upstream.binaryType = "nodebuffer";
+      upstream.on("message", (data: Buffer, isBinary) => {
+        if (browser.readyState !== WebSocket.OPEN) return;
+        if (!isBinary) {
+          browser.send(data.toString("utf8"));
+          return;
+        }
+        if (data.length < LIVE_HEADER_BYTES) return;
+        policy.offer({ key: ((data[1] as number) & 1) === 1, seq: data.readUInt32LE(4), wire: data });
+      });
+      let closed = false;
+      const closeBoth = (code: number, reason: string) => {
+        if (closed) return;
+        closed = true;
+        pairs.delete(pair);
+        skips += policy.skips;
+        if (browser.readyState === WebSocket.OPEN) browser.close(code, reason);
+        if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
+      };
+      upstream.on("error", (err) => {
+        log.warn({ err: { message: err.message }, device, profile }, "stream service unreachable");
+        closeBoth(1011, "stream service unreachable");
+      });
+      upstream.on("close", () => closeBoth(1001, "stream ended"));
+      browser.on("close", () => closeBoth(1000, "viewer left"));
+      browser.on("error", () => closeBoth(1011, "viewer error"));
+    });
+    return true;
+  };
+
+  return {
+    handleUpgrade,
+    close(): void {
+      for (const { browser, upstream } of pairs) {
+        browser.close(1001, "server shutting down");
+        upstream.terminate();
+      }
+      pairs.clear();
+      wss.close();
+    },
+    get viewers(): number {
+      return pairs.size;
+    },
+    get skips(): number {
+      return skips;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import { Heartbeat, subjects } from "@picket/contracts";
+import { VERSION, bootService, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
+import { buildApp } from "./app.js";
+import { webConfig } from "./config.js";
+import { DeviceDirectory } from "./device-directory.js";
+import { createLiveProxy } from "./live-proxy.js";
+
+const { cfg, log, lc, metrics } = bootService("web", webConfig);
+
+await runMain(log, lc, async () => {
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-web-${cfg.deviceId}`, log });
+  lc.add("bus", () => nc.drain());
+  const link = watchConnection(nc);
+  const directory = new DeviceDirectory(cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5));
+  const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => directory.record(hb, Date.now()), { log, metrics });
+  lc.add("heartbeats", () => beats.unsubscribe());
+  const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log });
+  const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }) });
+  app.server.on("upgrade", (req, socket, head) => {
+    if (!proxy.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+  });
+  await app.listen({ port: cfg.port, host: cfg.host });
+  lc.add("http", () => app.close());
+  lc.add("live", () => proxy.close());
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "web", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: () => ({ viewers: proxy.viewers, skips: proxy.skips }) }));
+  log.info({ url: `http://localhost:${cfg.port}/`, host: cfg.host }, `web UI on http://localhost:${cfg.port}/`);
+});
