@@ -5,7 +5,7 @@ import type { Logger } from "./logger.js";
 import type { ServiceMetrics } from "./metrics.js";
 
 export type { NatsConnection, Msg, Subscription, MsgHdrs } from "@nats-io/transport-node";
-export { headers as natsHeaders, errors as natsErrors } from "@nats-io/transport-node";
+export { connect, headers as natsHeaders, errors as natsErrors } from "@nats-io/transport-node";
 
 export interface BusOptions {
   url: string;
@@ -99,11 +99,11 @@ export function subscribeJson<S extends z.ZodType>(
   });
 }
 
-/** Logs and counts a message that failed validation. */
+/** Logs and counts a message that failed validation (a core or a JetStream message). */
 export function reportBadMessage(
   ctx: { log: Logger; metrics: ServiceMetrics },
   pattern: string,
-  msg: Msg,
+  msg: Pick<Msg, "subject" | "data">,
   err: unknown,
 ): void {
   ctx.metrics.badMessages.inc({ subject: pattern });

@@ -14,6 +14,7 @@ function isTimeZone(tz: string): boolean {
   }
 }
 
+/** The bot service's settings; nothing else reads `process.env`. */
 export const botConfig = {
   ...commonConfig,
   telegramToken: {

@@ -40,6 +40,9 @@ const DEFAULT_RETRY_AFTER_S = 5;
 export function toTelegramCallError(method: string, err: unknown): TelegramCallError {
   if (err instanceof TelegramCallError) return err;
   if (err instanceof TelegramError) {
+    // telegraf says which call failed (launch runs getMe, deleteWebhook, getUpdates).
+    const on = err.on as { method?: unknown };
+    if (typeof on?.method === "string") method = on.method;
     const code = err.code;
     const description = clean(err.description || `HTTP ${code}`);
     if (code === 429) {

@@ -1,0 +1,68 @@
+// Alert latency: from a PIR pulse published on the bus to the alert photo fully received by
+// the Telegram Bot API (a local HTTP double), through the real pir, camera and bot services,
+// nats-server with JetStream, and ffmpeg. Run: node --import tsx bench/alert-latency.ts
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { subjects } from "@picket/contracts";
+import { connectBus, createLogger } from "@picket/runtime";
+import { startStack } from "../test/support/stack.js";
+import { startTelegramApi } from "../test/support/telegram-api.js";
+import { percentile, report } from "./lib/result.js";
+
+const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
+const CHAT = "111";
+const WARMUP = 3;
+const SAMPLES = 60;
+const SPACING_MS = 300;
+const TARGET_P95_MS = 100;
+
+const wallMs = () => performance.timeOrigin + performance.now();
+
+const double = await startTelegramApi(TOKEN);
+const stack = await startStack({
+  services: ["camera", "pir", "bot"],
+  env: { PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: double.url, PICKET_TELEGRAM_CHATS: CHAT, PICKET_PRESENCE_COOLDOWN_MS: "0" },
+});
+const nc = await connectBus({ url: stack.nats.url, name: "bench-alert-latency", log: createLogger({ service: "bench", device: stack.device, level: "silent" }) });
+
+const latencies: number[] = [];
+const warmup: number[] = [];
+try {
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const before = double.calls("sendPhoto").length;
+    const arrived = double.waitForCalls("sendPhoto", before + 1, 15_000, (c) => c.chatId === CHAT && c.status === 200);
+    const t0 = wallMs();
+    nc.publish(subjects.pirInject(stack.device), JSON.stringify({ pulseMs: 100 }));
+    const calls = await arrived;
+    const ms = (calls[before]?.receivedAt ?? Number.NaN) - t0;
+    (i < WARMUP ? warmup : latencies).push(ms);
+    await sleep(SPACING_MS);
+  }
+} finally {
+  await nc.close();
+  const codes = await stack.stop();
+  await double.close();
+  const bad = Object.entries(codes).filter(([, c]) => c.code !== 0);
+  if (bad.length > 0) console.error(`services exited badly: ${JSON.stringify(codes)}`);
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+const p95 = percentile(latencies, 95);
+report({
+  name: "alert-latency",
+  value: p95,
+  unit: "ms",
+  target: `p95 <= ${TARGET_P95_MS}`,
+  met: p95 <= TARGET_P95_MS,
+  samples: latencies.length,
+  details: {
+    p50: round(percentile(latencies, 50)),
+    p95: round(p95),
+    max: round(Math.max(...latencies)),
+    min: round(Math.min(...latencies)),
+    warmup: warmup.map(round),
+    path: "PIR pulse published → pir (sim driver, leading-edge debounce) → JetStream event → bot durable consumer → camera snapshot → sendPhoto fully received",
+    spacingMs: SPACING_MS,
+    photoBytes: double.calls("sendPhoto").at(-1)?.files.photo?.length,
+  },
+});

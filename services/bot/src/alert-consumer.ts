@@ -1,0 +1,126 @@
+import { EVENTS_STREAM, PresenceEvent, decodeJson, isDecodeError, subjects } from "@picket/contracts";
+import {
+  AckPolicy,
+  DeliverPolicy,
+  ensureEventsStream,
+  jetstreamManager,
+  reportBadMessage,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JsMsg,
+  type Logger,
+  type NatsConnection,
+  type ServiceMetrics,
+} from "@picket/runtime";
+
+/** What to do with an event once handled. */
+export type AlertDecision = { ack: true } | { ack: false; delayMs: number };
+
+export interface AlertConsumerDeps {
+  nc: NatsConnection;
+  device: string;
+  log: Logger;
+  metrics: ServiceMetrics;
+  /** Handles one `started` presence event; `signal` aborts when the service stops. */
+  handle: (event: PresenceEvent, signal: AbortSignal) => Promise<AlertDecision>;
+}
+
+/** How long the server waits for an ack before redelivering; kept alive with `working()` while sending. */
+const ACK_WAIT_MS = 60_000;
+const NS_PER_MS = 1_000_000;
+
+/**
+ * A durable JetStream pull consumer of this device's presence events. The durable name
+ * carries the device, so bots of several devices can share one hub's stream. It starts at
+ * the first event stored after its creation and, being durable, resumes where it left off
+ * after a restart or a broker outage: an event is acked only after the handler says so.
+ * A malformed event is logged, counted and terminated so it never blocks the queue.
+ */
+export function createAlertConsumer(deps: AlertConsumerDeps) {
+  const { nc, device } = deps;
+  const log = deps.log.child({ module: "alerts" });
+  const durable = `bot-alerts-${device}`;
+  const filter = subjects.event(device, "presence");
+  const stopping = new AbortController();
+  let js: JetStreamClient | undefined;
+  let messages: ConsumerMessages | undefined;
+  let loop: Promise<void> | undefined;
+  let inFlight = 0;
+
+  const process = async (m: JsMsg): Promise<void> => {
+    let event: PresenceEvent;
+    try {
+      event = decodeJson(PresenceEvent, m.data, m.subject);
+      if (event.device !== device) throw new Error(`event of device "${event.device}" on this device's subject`);
+    } catch (err) {
+      reportBadMessage({ log, metrics: deps.metrics }, filter, m, isDecodeError(err) ? err : String(err));
+      m.term("malformed event");
+      return;
+    }
+    if (event.state !== "started") {
+      m.ack();
+      return;
+    }
+    // Long uploads must not let the ack deadline pass and cause a duplicate delivery.
+    const keepAlive = setInterval(() => m.working(), ACK_WAIT_MS / 3);
+    inFlight++;
+    try {
+      const decision = await deps.handle(event, stopping.signal);
+      if (decision.ack) m.ack();
+      else m.nak(stopping.signal.aborted ? 0 : decision.delayMs);
+    } catch (err) {
+      log.error({ err, eventId: event.id }, "alert handler failed; will retry");
+      m.nak(stopping.signal.aborted ? 0 : 5_000);
+    } finally {
+      inFlight--;
+      clearInterval(keepAlive);
+    }
+  };
+
+  return {
+    durable,
+    /** Creates the stream and the durable consumer (or updates it), so events are kept for the bot from now on. */
+    async prepare(): Promise<void> {
+      js = await ensureEventsStream(nc);
+      const jsm = await jetstreamManager(nc);
+      const settings = { description: "Telegram alerts of the bot service", filter_subject: filter, ack_wait: ACK_WAIT_MS * NS_PER_MS, max_deliver: -1, max_ack_pending: 100 };
+      try {
+        await jsm.consumers.info(EVENTS_STREAM, durable);
+        await jsm.consumers.update(EVENTS_STREAM, durable, settings);
+      } catch (err) {
+        if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+        await jsm.consumers.add(EVENTS_STREAM, { ...settings, durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
+      }
+      log.info({ durable, subject: filter }, "alert consumer ready");
+    },
+    /** Starts taking events, one at a time, in order. */
+    async start(): Promise<void> {
+      if (js === undefined) throw new Error("prepare() first");
+      const consumer = await js.consumers.get(EVENTS_STREAM, durable);
+      const msgs = await consumer.consume({ max_messages: 16 });
+      messages = msgs;
+      void (async () => {
+        for await (const s of msgs.status()) {
+          if (s.type === "heartbeats_missed" || s.type === "consumer_not_found" || s.type === "consumer_deleted" || s.type === "stream_not_found") {
+            log.warn({ status: s }, "alert consumer trouble; the client keeps trying");
+          }
+        }
+      })().catch((err: unknown) => log.debug({ err }, "consumer status ended"));
+      loop = (async () => {
+        for await (const m of msgs) await process(m);
+      })();
+      loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
+    },
+    /** Stops taking events; one in flight is cancelled and nak'ed so it is redelivered at once. */
+    async stop(): Promise<void> {
+      stopping.abort(new Error("service stopping"));
+      await messages?.close();
+      await loop?.catch(() => undefined);
+    },
+    get inFlight(): number {
+      return inFlight;
+    },
+  };
+}
+
+export type AlertConsumer = ReturnType<typeof createAlertConsumer>;

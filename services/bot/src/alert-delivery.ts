@@ -1,0 +1,120 @@
+import type { PresenceEvent } from "@picket/contracts";
+import { Backoff, type Logger } from "@picket/runtime";
+import { alertCaption, withoutPhoto } from "./caption.js";
+import type { Snapshot } from "./snapshot-client.js";
+import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
+
+/** What delivery needs from the outside world; each send throws on failure. */
+export interface AlertPorts {
+  snapshot(signal: AbortSignal): Promise<Snapshot>;
+  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<void>;
+  sendText(chatId: number, text: string, signal: AbortSignal): Promise<void>;
+}
+
+export type DeliveryOutcome =
+  /** Every chat has the alert (or refused it for good, listed in `gaveUp`): ack it. */
+  | { kind: "delivered"; sentTo: number[]; gaveUp: number[]; photo: boolean }
+  /** Some chats still wait: nak with `delayMs`, a redelivery sends only to `pending`. */
+  | { kind: "retry"; delayMs: number; pending: number[]; error: TelegramCallError };
+
+interface EventRecord {
+  /** Chats that have this alert, or refused it for good. */
+  done: Set<number>;
+  gaveUp: Set<number>;
+  /** The picture this alert shows, kept so every chat sees the same one. */
+  photo?: Snapshot;
+  backoff: Backoff;
+}
+
+export interface AlertDeliveryOptions {
+  chats: readonly number[];
+  ports: AlertPorts;
+  log: Logger;
+  timeZone?: string;
+  /** Retry delays for one event (429 waits at least Telegram's retry_after). */
+  backoff?: () => Backoff;
+  /** Events whose delivery is in progress that are remembered; the oldest is forgotten first. */
+  maxTracked?: number;
+}
+
+/**
+ * Sends one alert to every allowed chat exactly once, across redeliveries of the same
+ * event: it remembers per event which chats already have it (in memory, so a restart may
+ * repeat an alert to a chat, but never skips one). Photo when the camera gives one, else the
+ * caption as text so the alert is not lost. Sends to the chats run in parallel.
+ */
+export class AlertDelivery {
+  private readonly records = new Map<string, EventRecord>();
+  private readonly chats: readonly number[];
+
+  constructor(private readonly opts: AlertDeliveryOptions) {
+    this.chats = [...new Set(opts.chats)];
+  }
+
+  /** Events with a delivery in progress (some chats still waiting). */
+  get tracked(): number {
+    return this.records.size;
+  }
+
+  async deliver(event: PresenceEvent, signal: AbortSignal): Promise<DeliveryOutcome> {
+    const rec = this.record(event.id);
+    const pending = this.chats.filter((c) => !rec.done.has(c));
+    if (pending.length > 0 && (rec.photo === undefined || (!rec.photo.ok && rec.done.size === 0))) {
+      rec.photo = await this.opts.ports.snapshot(signal);
+      if (!rec.photo.ok) this.opts.log.warn({ eventId: event.id, reason: rec.photo.reason }, "no photo for the alert; sending text");
+    }
+    const caption = alertCaption(event, this.opts.timeZone);
+    const results = await Promise.all(pending.map((chat) => this.sendOne(event.id, chat, rec.photo as Snapshot, caption, signal)));
+    const errors: TelegramCallError[] = [];
+    for (const [i, r] of results.entries()) {
+      const chat = pending[i] as number;
+      if (r === "sent") rec.done.add(chat);
+      else if (r === "gave-up") {
+        rec.done.add(chat);
+        rec.gaveUp.add(chat);
+      } else errors.push(r);
+    }
+    const still = this.chats.filter((c) => !rec.done.has(c));
+    if (still.length === 0) {
+      this.records.delete(event.id);
+      const gaveUp = [...rec.gaveUp];
+      return { kind: "delivered", sentTo: this.chats.filter((c) => !rec.gaveUp.has(c)), gaveUp, photo: rec.photo?.ok === true };
+    }
+    const retryAfter = Math.max(0, ...errors.map((e) => e.retryAfterMs ?? 0));
+    const worst = errors.find((e) => e.retryAfterMs !== undefined) ?? (errors[0] as TelegramCallError);
+    return { kind: "retry", delayMs: Math.max(retryAfter, rec.backoff.next()), pending: still, error: worst };
+  }
+
+  /** Sends to one chat; a photo the API refuses for good is replaced by text. */
+  private async sendOne(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal): Promise<"sent" | "gave-up" | TelegramCallError> {
+    const { ports, log } = this.opts;
+    try {
+      if (photo.ok) await ports.sendPhoto(chat, photo.jpeg, caption, signal);
+      else await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal);
+      return "sent";
+    } catch (e) {
+      const err = toTelegramCallError(photo.ok ? "sendPhoto" : "sendMessage", e);
+      if (err.kind !== "rejected") {
+        log.warn({ err, eventId, chat }, "alert not sent yet; will retry");
+        return err;
+      }
+      if (photo.ok) {
+        log.warn({ err, eventId, chat }, "Telegram refused the photo; sending text instead");
+        return this.sendOne(eventId, chat, { ok: false, reason: `Telegram refused it: ${err.description}` }, caption, signal);
+      }
+      log.error({ err, eventId, chat }, "Telegram refused the alert for this chat; giving up on it");
+      return "gave-up";
+    }
+  }
+
+  private record(id: string): EventRecord {
+    let rec = this.records.get(id);
+    if (rec === undefined) {
+      rec = { done: new Set(), gaveUp: new Set(), backoff: this.opts.backoff?.() ?? new Backoff({ initialMs: 500, maxMs: 60_000 }) };
+      const max = this.opts.maxTracked ?? 500;
+      while (this.records.size >= max) this.records.delete(this.records.keys().next().value as string);
+      this.records.set(id, rec);
+    }
+    return rec;
+  }
+}

@@ -1,0 +1,96 @@
+import { URL } from "node:url";
+import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
+import { AlertDelivery } from "./alert-delivery.js";
+import { natsSnapshotRequest, takeSnapshot } from "./snapshot-client.js";
+import { createTelegramBot, type TelegramBot } from "./telegram-bot.js";
+import type { TelegramCallError } from "./telegram-errors.js";
+
+export interface BotServiceDeps {
+  nc: NatsConnection;
+  log: Logger;
+  metrics: ServiceMetrics;
+  device: string;
+  /** Without a token the service stays up, healthy and silent. */
+  telegramToken: string | undefined;
+  apiRoot: string;
+  chats: number[];
+  timeZone: string | undefined;
+  uploadTimeoutMs: number;
+  /** Telegram stopped working for good after start; main shuts down and exits 1. */
+  onFatal: (err: TelegramCallError) => void;
+}
+
+const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
+
+/**
+ * The bot service: presence events from JetStream become photos in every allowed chat,
+ * and people in those chats can ask for a photo with /ping. Start order: the durable
+ * consumer exists first (so no event is missed), then Telegram polling, then events flow.
+ */
+export function createBotService(deps: BotServiceDeps) {
+  const { nc, device } = deps;
+  const log = deps.log.child({ module: "bot" });
+  const link = watchConnection(nc);
+  const alerts = new Counter({ name: "picket_bot_alerts_total", help: "Presence alerts handled, by outcome", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
+  const request = natsSnapshotRequest(nc, device);
+  const snapshot = (signal: AbortSignal) => takeSnapshot(request, { ...SNAPSHOT, signal });
+  let telegram: TelegramBot | undefined;
+  let consumer: AlertConsumer | undefined;
+  let delivery: AlertDelivery | undefined;
+  let delivered = 0;
+
+  const handle = async (event: Parameters<AlertDelivery["deliver"]>[0], signal: AbortSignal): Promise<AlertDecision> => {
+    const outcome = await (delivery as AlertDelivery).deliver(event, signal);
+    if (outcome.kind === "delivered") {
+      delivered++;
+      alerts.inc({ result: outcome.gaveUp.length > 0 ? "partial" : "delivered" });
+      log.info({ eventId: event.id, test: event.test, chats: outcome.sentTo, gaveUp: outcome.gaveUp, photo: outcome.photo, ageMs: Date.now() - event.at }, "alert delivered");
+      return { ack: true };
+    }
+    alerts.inc({ result: "retry" });
+    log.warn({ eventId: event.id, pending: outcome.pending, retryInMs: outcome.delayMs, err: outcome.error }, "alert not delivered to every chat yet; retrying");
+    return { ack: false, delayMs: outcome.delayMs };
+  };
+
+  return {
+    async start(): Promise<void> {
+      if (deps.telegramToken === undefined) {
+        log.info("bot off: PICKET_TELEGRAM_TOKEN is not set");
+        return;
+      }
+      if (deps.chats.length === 0) log.warn("PICKET_TELEGRAM_CHATS is empty: alerts go nowhere and commands are ignored");
+      const tg = createTelegramBot({
+        token: deps.telegramToken,
+        apiRoot: deps.apiRoot,
+        allowedChats: deps.chats,
+        device,
+        ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
+        uploadTimeoutMs: deps.uploadTimeoutMs,
+        log: deps.log,
+        metrics: deps.metrics,
+        snapshot,
+        onFatal: deps.onFatal,
+      });
+      delivery = new AlertDelivery({ chats: deps.chats, ports: { snapshot, sendPhoto: tg.sendPhoto, sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, handle });
+      await consumer.prepare();
+      telegram = tg;
+      const { username } = await tg.start();
+      await consumer.start();
+      log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, "bot polling for updates; alerts on");
+    },
+    async stop(): Promise<void> {
+      await telegram?.stop();
+      await consumer?.stop();
+    },
+    health() {
+      const polling = telegram?.state ?? "off";
+      const ok = link.connected && (deps.telegramToken === undefined || polling === "polling");
+      return { ok, nats: link.connected, telegram: polling, alertsInFlight: consumer?.inFlight ?? 0, alertsRetrying: delivery?.tracked ?? 0 };
+    },
+    vitals(): Record<string, number> {
+      return { polling: telegram?.state === "polling" ? 1 : 0, alertsDelivered: delivered, alertsRetrying: delivery?.tracked ?? 0 };
+    },
+  };
+}

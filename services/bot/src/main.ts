@@ -1,0 +1,27 @@
+import { VERSION, bootService, connectBus, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { botConfig } from "./config.js";
+import { createBotService } from "./bot-service.js";
+
+const { cfg, log, lc, metrics } = bootService("bot", botConfig);
+
+await runMain(log, lc, async () => {
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-bot-${cfg.deviceId}`, log });
+  lc.add("bus", () => nc.drain());
+  const bot = createBotService({
+    nc,
+    log,
+    metrics,
+    device: cfg.deviceId,
+    ...cfg,
+    onFatal: (err) => {
+      log.fatal({ err }, "Telegram stopped working; exiting");
+      void lc.shutdown("telegram failed").then(() => process.exit(1));
+    },
+  });
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "bot", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: bot.vitals }));
+  const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health: bot.health, log });
+  lc.add("ops", ops.close);
+  // Intake last: Telegram polling and alerts start once everything else is up.
+  lc.add("bot", () => bot.stop());
+  await bot.start();
+});

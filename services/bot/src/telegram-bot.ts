@@ -1,0 +1,162 @@
+import { Counter, type Logger, type ServiceMetrics } from "@picket/runtime";
+import { Telegraf } from "telegraf";
+import { helpText, pingCaption, withoutPhoto } from "./caption.js";
+import { checkUpdate } from "./chat-guard.js";
+import type { Snapshot } from "./snapshot-client.js";
+import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
+
+export interface TelegramBotOptions {
+  token: string;
+  apiRoot: string;
+  /** Chats whose people may command the bot. */
+  allowedChats: readonly number[];
+  device: string;
+  timeZone?: string;
+  /** Per upload or message, ms; a slow link gets its own generous budget, not the connect timeout. */
+  uploadTimeoutMs: number;
+  log: Logger;
+  metrics: ServiceMetrics;
+  snapshot: (signal: AbortSignal) => Promise<Snapshot>;
+  /** Polling died for good after start (token revoked, a second poller): a person must act. */
+  onFatal: (err: TelegramCallError) => void;
+}
+
+export type PollingState = "idle" | "starting" | "polling" | "stopped" | "failed";
+
+const FILENAME = "picket.jpg";
+
+/** telegraf types its signal with the abort-controller shim; node-fetch accepts Node's own at run time. */
+type ShimSignal = NonNullable<NonNullable<Parameters<Telegraf["telegram"]["callApi"]>[2]>["signal"]>;
+const shim = (s: AbortSignal) => s as unknown as ShimSignal;
+const STOP_WAIT_MS = 3_000;
+
+/**
+ * The household's Telegram bot: long polling for commands from allowed chats, and the
+ * sends that alerts use. Errors leave here as {@link TelegramCallError}s, which carry no
+ * token and no payload.
+ */
+export function createTelegramBot(opts: TelegramBotOptions) {
+  const log = opts.log.child({ module: "telegram" });
+  // telegraf resolves `./bot<token>/<method>` against apiRoot: a trailing slash keeps a path prefix (a proxy's /telegram/).
+  const apiRoot = opts.apiRoot.endsWith("/") ? opts.apiRoot : `${opts.apiRoot}/`;
+  const bot = new Telegraf(opts.token, { telegram: { apiRoot }, handlerTimeout: 2 * opts.uploadTimeoutMs });
+  const allowed = new Set(opts.allowedChats);
+  const stopping = new AbortController();
+  const updates = new Counter({ name: "picket_bot_updates_total", help: "Telegram updates received, by outcome", labelNames: ["result"] as const, registers: [opts.metrics.registry] });
+  const sends = new Counter({ name: "picket_bot_sends_total", help: "Messages sent to Telegram, by method and outcome", labelNames: ["method", "result"] as const, registers: [opts.metrics.registry] });
+  let state: PollingState = "idle";
+  let running: Promise<void> | undefined;
+
+  const call = async (method: "sendPhoto" | "sendMessage", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal): Promise<void> => {
+    try {
+      await run(AbortSignal.any([signal, AbortSignal.timeout(opts.uploadTimeoutMs)]));
+      sends.inc({ method, result: "ok" });
+    } catch (err) {
+      sends.inc({ method, result: "failed" });
+      throw toTelegramCallError(method, err);
+    }
+  };
+
+  const api = {
+    /** Uploads a JPEG with a plain-text caption. Throws TelegramCallError. */
+    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<void> {
+      return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption }, { signal: shim(s) }), signal);
+    },
+    /** Sends plain text. Throws TelegramCallError. */
+    sendText(chatId: number, text: string, signal: AbortSignal): Promise<void> {
+      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true } }, { signal: shim(s) }), signal);
+    },
+  };
+
+  // First: nothing from outside the allowed chats, or without a person as sender, goes further.
+  bot.use((ctx, next) => {
+    const verdict = checkUpdate(ctx.update, allowed);
+    if (verdict.allowed) {
+      updates.inc({ result: "accepted" });
+      return next();
+    }
+    updates.inc({ result: verdict.reason });
+    const line = { updateId: ctx.update.update_id, reason: verdict.reason, chat: verdict.chatId };
+    // The chat id of a stranger is logged so a new user can find theirs for PICKET_TELEGRAM_CHATS.
+    if (verdict.reason === "unknown-chat") log.info(line, "ignored update from a chat that is not allowed");
+    else log.debug(line, "ignored update");
+    return undefined;
+  });
+
+  bot.command("ping", async (ctx) => {
+    const chat = ctx.chat.id;
+    const photo = await opts.snapshot(stopping.signal);
+    const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
+    try {
+      if (photo.ok) await api.sendPhoto(chat, photo.jpeg, caption, stopping.signal);
+      else await api.sendText(chat, withoutPhoto(caption, photo.reason), stopping.signal);
+      log.info({ chat, photo: photo.ok }, "answered /ping");
+    } catch (err) {
+      log.warn({ err, chat }, "could not answer /ping");
+    }
+  });
+
+  bot.command(["start", "help"], async (ctx) => {
+    await api.sendText(ctx.chat.id, helpText(opts.device), stopping.signal).catch((err: unknown) => log.warn({ err, chat: ctx.chat.id }, "could not answer /help"));
+  });
+
+  // Replaces telegraf's default, which prints the whole update and rethrows.
+  bot.catch((err, ctx) => {
+    log.error({ err: toTelegramCallError("handleUpdate", err), updateId: ctx.update.update_id }, "update handling failed");
+  });
+
+  return {
+    ...api,
+    get state(): PollingState {
+      return state;
+    },
+    /**
+     * Checks the token (getMe) and starts long polling. Resolves once launched; rejects
+     * with a TelegramCallError when that fails (bad token, API unreachable). Polling
+     * failing later is reported through `onFatal`.
+     */
+    async start(): Promise<{ username: string | undefined }> {
+      state = "starting";
+      await new Promise<void>((resolve, reject) => {
+        let launched = false;
+        running = bot.launch({ dropPendingUpdates: false }, () => {
+          launched = true;
+          state = "polling";
+          resolve();
+        });
+        running.then(
+          () => {
+            state = "stopped";
+          },
+          (err: unknown) => {
+            const e = toTelegramCallError("launch", err);
+            state = "failed";
+            if (!launched) reject(e);
+            else if (!stopping.signal.aborted) opts.onFatal(e);
+          },
+        );
+      });
+      bot.telegram
+        .setMyCommands([{ command: "ping", description: "A photo from the camera now" }])
+        .catch((err: unknown) => log.warn({ err: toTelegramCallError("setMyCommands", err) }, "could not register the command menu"));
+      return { username: bot.botInfo?.username };
+    },
+    /** Stops polling (aborting the pending long poll) and cancels sends in progress. */
+    async stop(): Promise<void> {
+      stopping.abort(new Error("bot stopping"));
+      if (state === "polling") {
+        try {
+          bot.stop("shutdown");
+        } catch (err) {
+          log.debug({ err }, "polling had not started");
+        }
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([running?.catch(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, STOP_WAIT_MS)))]);
+      clearTimeout(timer);
+      if (state !== "failed") state = "stopped";
+    },
+  };
+}
+
+export type TelegramBot = ReturnType<typeof createTelegramBot>;

@@ -1,0 +1,70 @@
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SupervisedChild, type ChildSpec } from "./child.js";
+import { formatLogLine } from "./log-format.js";
+
+/**
+ * `npm start`: the whole device stack on one machine, as docker-compose runs it on a Pi. A
+ * nats-server with JetStream (unless PICKET_NATS_URL names one), then camera, pir, bot,
+ * stream and web, each started once the one before is ready; Ctrl-C stops them in reverse.
+ */
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
+const json = process.env.PICKET_LOG_FORMAT === "json";
+const print = (name: string, line: string) => process.stdout.write(`${json ? line : formatLogLine(name, line, color)}\n`);
+const say = (name: string, msg: string) => print(name, JSON.stringify({ level: "info", time: new Date().toISOString(), msg }));
+const warn = (name: string, msg: string) => print(name, JSON.stringify({ level: "warn", time: new Date().toISOString(), msg }));
+
+const specs: ChildSpec[] = [];
+const env: Record<string, string> = {};
+if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL === "") {
+  const store = join(root, "data", "nats");
+  mkdirSync(store, { recursive: true });
+  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", "4222", "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/ });
+  env.PICKET_NATS_URL = "nats://127.0.0.1:4222";
+}
+const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
+specs.push(
+  service("camera", /"msg":"camera starting"/),
+  service("pir", /"msg":"(simulated PIR|PIR on GPIO)/),
+  service("bot", /"msg":"bot (polling|off)/),
+  service("stream", /"msg":"serving viewers/),
+  service("web", /"msg":"web UI on/),
+);
+
+const children = specs.map((spec) => ({ spec, child: new SupervisedChild(spec, print, warn) }));
+let shuttingDown = false;
+
+async function shutdown(signal: string): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  say("stack", `${signal}: stopping services in reverse order`);
+  const started = Date.now();
+  const codes: string[] = [];
+  for (const { spec, child } of [...children].reverse()) {
+    const code = await child.stop();
+    codes.push(`${spec.name}=${code ?? "-"}`);
+  }
+  say("stack", `stopped in ${((Date.now() - started) / 1000).toFixed(1)} s (exit codes ${codes.join(" ")})`);
+  process.exit(0);
+}
+process.on("SIGINT", () => void shutdown("SIGINT"));
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+
+for (const { spec, child } of children) {
+  if (shuttingDown) break;
+  try {
+    await child.start(spec.name === "nats" ? 15_000 : 30_000);
+  } catch (err) {
+    if (spec.name === "nats") {
+      warn("stack", `${(err as Error).message}. Is another NATS server using port 4222? Stop it, or set PICKET_NATS_URL to use it.`);
+      await shutdown("start-up failed");
+    }
+    warn("stack", `${(err as Error).message}; the rest of the stack goes on without it`);
+  }
+}
+if (!shuttingDown) {
+  const port = process.env.PICKET_HTTP_PORT ?? "8080";
+  say("stack", `Picket is up: open http://localhost:${port}/ (Ctrl-C stops everything)`);
+}
