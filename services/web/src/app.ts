@@ -46,7 +46,8 @@ function busFailure(err: unknown, what: string): { status: number; error: string
 
 /** The web UI and HTTP API. `listen` happens in main.ts; tests use `inject`. */
 export function buildApp(deps: AppDeps): FastifyInstance {
-  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }) as FastifyBaseLogger, bodyLimit: 64 * 1024, disableRequestLogging: true });
+  // Per-request lines are debug noise for an operator; failures are logged by the error handler.
+  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }, { level: "warn" }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
 
   app.addHook("onSend", async (_req, reply) => {
     reply.header("content-security-policy", CSP);

@@ -8,6 +8,8 @@ export interface ChildSpec {
   env?: Record<string, string>;
   /** Resolves start() once a line matches (the child says it is ready). */
   ready: RegExp;
+  /** How to ask it to stop (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /**
@@ -84,7 +86,7 @@ export class SupervisedChild {
     const proc = this.proc;
     if (proc === undefined || proc.exitCode !== null) return proc?.exitCode ?? null;
     const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-    proc.kill("SIGTERM");
+    proc.kill(this.spec.stopSignal ?? "SIGTERM");
     const timer = setTimeout(() => {
       this.onEvent(this.spec.name, `still running after ${graceMs / 1000} s; killing it`);
       proc.kill("SIGKILL");

@@ -34,3 +34,17 @@ export function formatLogLine(service: string, line: string, color: boolean): st
     .join(" ");
   return `${time} ${name} ${paint(LEVEL_COLOR[level], level.toUpperCase().padEnd(5))} ${module}${String(entry.msg ?? "")}${fields === "" ? "" : ` ${paint("90", fields)}`}`;
 }
+
+const NATS_LEVEL: Record<string, string> = { INF: "info", WRN: "warn", ERR: "error", FTL: "fatal", DBG: "debug", TRC: "trace" };
+
+/**
+ * A nats-server log line (`[pid] 2026/11/24 14:41:16.367996 [INF] text`) as a pino-style JSON
+ * line, or undefined for the start-up banner's ASCII art and blank lines.
+ */
+export function natsLine(line: string): string | undefined {
+  const m = /^\[\d+\] (\d{4})\/(\d\d)\/(\d\d) (\d\d:\d\d:\d\d)\.\d+ \[(\w{3})\] (.*)$/.exec(line);
+  if (m === null) return JSON.stringify({ level: "info", msg: line });
+  const text = (m[6] as string).trim();
+  if (text === "" || /^[\s_|\\/()'`.-]+$/.test(text) || /^-{5,}|https:\/\/docs\.nats\.io/.test(text)) return undefined;
+  return JSON.stringify({ level: NATS_LEVEL[m[5] as string] ?? "info", time: `${m[1]}-${m[2]}-${m[3]}T${m[4]}Z`, msg: text });
+}

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SupervisedChild, type ChildSpec } from "./child.js";
-import { formatLogLine } from "./log-format.js";
+import { formatLogLine, natsLine } from "./log-format.js";
 
 /**
  * `npm start`: the whole device stack on one machine, as docker-compose runs it on a Pi. A
@@ -12,7 +12,10 @@ import { formatLogLine } from "./log-format.js";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
 const json = process.env.PICKET_LOG_FORMAT === "json";
-const print = (name: string, line: string) => process.stdout.write(`${json ? line : formatLogLine(name, line, color)}\n`);
+const print = (name: string, line: string) => {
+  const entry = name === "nats" ? natsLine(line) : line;
+  if (entry !== undefined) process.stdout.write(`${json ? entry : formatLogLine(name, entry, color)}\n`);
+};
 const say = (name: string, msg: string) => print(name, JSON.stringify({ level: "info", time: new Date().toISOString(), msg }));
 const warn = (name: string, msg: string) => print(name, JSON.stringify({ level: "warn", time: new Date().toISOString(), msg }));
 
@@ -21,8 +24,10 @@ const env: Record<string, string> = {};
 if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL === "") {
   const store = join(root, "data", "nats");
   mkdirSync(store, { recursive: true });
-  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", "4222", "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/ });
-  env.PICKET_NATS_URL = "nats://127.0.0.1:4222";
+  const port = process.env.PICKET_NATS_PORT ?? "4222";
+  // nats-server exits 0 on SIGINT (1 on SIGTERM).
+  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", port, "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/, stopSignal: "SIGINT" });
+  env.PICKET_NATS_URL = `nats://127.0.0.1:${port}`;
 }
 const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
 specs.push(
@@ -58,7 +63,7 @@ for (const { spec, child } of children) {
     await child.start(spec.name === "nats" ? 15_000 : 30_000);
   } catch (err) {
     if (spec.name === "nats") {
-      warn("stack", `${(err as Error).message}. Is another NATS server using port 4222? Stop it, or set PICKET_NATS_URL to use it.`);
+      warn("stack", `${(err as Error).message}. Is another NATS server using its port? Stop it, set PICKET_NATS_PORT, or set PICKET_NATS_URL to use it.`);
       await shutdown("start-up failed");
     }
     warn("stack", `${(err as Error).message}; the rest of the stack goes on without it`);
