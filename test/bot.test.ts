@@ -1,7 +1,7 @@
-import { spawn } from "node:child_process";
 import { subjects } from "@picket/contracts";
 import { connectBus, createLogger, jetstream, type NatsConnection } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
+import { ffprobe } from "./support/media.js";
 import { startNats } from "./support/nats.js";
 import { ServiceProcess, baseEnv } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
@@ -48,26 +48,6 @@ async function pulse(nc: NatsConnection, device: string, ms = 300): Promise<void
 }
 
 const ok = (c: ApiCall) => c.status === 200;
-
-/** Decodes bytes with the real ffprobe. */
-function ffprobe(bytes: Buffer): Promise<{ codec_name: string; width: number; height: number }> {
-  return new Promise((resolve, reject) => {
-    const p = spawn("ffprobe", ["-v", "error", "-show_entries", "stream=width,height,codec_name", "-of", "json", "-"], { stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    p.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    p.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    p.stdin.on("error", () => undefined);
-    p.once("error", reject);
-    p.once("exit", (code) => {
-      if (code !== 0) return reject(new Error(`ffprobe exited ${code}: ${err}`));
-      const stream = (JSON.parse(out) as { streams: { codec_name: string; width: number; height: number }[] }).streams[0];
-      if (stream === undefined) reject(new Error(`ffprobe found no stream: ${out}`));
-      else resolve(stream);
-    });
-    p.stdin.end(bytes);
-  });
-}
 
 async function opsPort(bot: ServiceProcess): Promise<number> {
   const line = await bot.waitForMsg("serving /healthz and /metrics");

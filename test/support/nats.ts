@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./ports.js";
@@ -16,13 +16,20 @@ export interface NatsServer {
   dispose(): Promise<void>;
 }
 
+export interface NatsOptions {
+  /** The server's max_payload in bytes (default 1 MB, as NATS ships). */
+  maxPayload?: number;
+}
+
 /** A real nats-server with JetStream on a free loopback port and a fresh store. */
-export async function startNats(): Promise<NatsServer> {
+export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "picket-nats-"));
+  const conf = join(storeDir, "nats.conf");
+  writeFileSync(conf, opts.maxPayload === undefined ? "" : `max_payload: ${opts.maxPayload}\n`);
   let child: ChildProcess | undefined;
   const start = async () => {
-    const proc = spawn("nats-server", ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn("nats-server", ["-c", conf, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     await new Promise<void>((resolve, reject) => {
       let log = "";

@@ -1,4 +1,4 @@
-import { startNats, type NatsServer } from "./nats.js";
+import { startNats, type NatsOptions, type NatsServer } from "./nats.js";
 import { ServiceProcess, baseEnv } from "./services.js";
 
 export type ServiceName = "camera" | "pir" | "bot" | "stream" | "web";
@@ -30,8 +30,9 @@ export async function startStack(opts: {
   device?: string;
   env?: Record<string, string>;
   envFor?: Partial<Record<ServiceName, Record<string, string>>>;
+  nats?: NatsOptions;
 }): Promise<Stack> {
-  const nats = await startNats();
+  const nats = await startNats(opts.nats);
   const device = opts.device ?? `dev-${Math.random().toString(36).slice(2, 8)}`;
   const services: Partial<Record<ServiceName, ServiceProcess>> = {};
   const order: ServiceName[] = [];

@@ -105,21 +105,27 @@ export class PartAssembler {
   private seq = -1;
   private parts: Uint8Array[] = [];
   private expected = 0;
+  /** The unit last counted as dropped, so its remaining parts do not count it again. */
+  private droppedSeq = -1;
   dropped = 0;
 
   /** Returns the whole payload when `data` completes a unit, else undefined. */
   push(meta: { seq: number; part?: { index: number; count: number } }, data: Uint8Array): Uint8Array | undefined {
     if (meta.part === undefined) {
-      if (this.parts.length > 0) this.reset(true);
+      this.abandon();
       return data;
     }
     const { index, count } = meta.part;
     if (index === 1) {
-      if (this.parts.length > 0) this.reset(true);
+      this.abandon();
       this.seq = meta.seq;
       this.expected = count;
     } else if (meta.seq !== this.seq || index !== this.parts.length + 1 || count !== this.expected) {
-      this.reset(true);
+      // The unit in progress is lost, and so is the one this part belongs to (the same unit, or
+      // one whose start was missed); each counts once however many of its parts still arrive.
+      const inProgress = this.seq;
+      this.abandon();
+      if (meta.seq !== inProgress) this.countDrop(meta.seq);
       return undefined;
     }
     this.parts.push(data);
@@ -131,12 +137,23 @@ export class PartAssembler {
       whole.set(p, off);
       off += p.length;
     }
-    this.reset(false);
+    this.reset();
     return whole;
   }
 
-  private reset(dropped: boolean): void {
-    if (dropped) this.dropped++;
+  /** Drops the unit in progress, if any. */
+  private abandon(): void {
+    if (this.parts.length > 0) this.countDrop(this.seq);
+    this.reset();
+  }
+
+  private countDrop(seq: number): void {
+    if (seq === this.droppedSeq) return;
+    this.droppedSeq = seq;
+    this.dropped++;
+  }
+
+  private reset(): void {
     this.parts = [];
     this.expected = 0;
     this.seq = -1;

@@ -16,9 +16,12 @@ export const REDACT_PATHS = [
   "config.telegramToken",
 ];
 
-/** Replaces anything shaped like a Telegram bot token (`123456:ABC…`) in a string. */
+/**
+ * Replaces anything shaped like a Telegram bot token (`123456:ABC…`) in a string, also inside
+ * a Bot API URL (`/bot123456:ABC…/getMe`), where no word boundary precedes the digits.
+ */
 export function scrubSecrets(text: string): string {
-  return text.replace(/\b\d{5,12}:[A-Za-z0-9_-]{30,}\b/g, "<redacted-token>");
+  return text.replace(/(?<!\d)\d{5,12}:[A-Za-z0-9_-]{30,}/g, "<redacted-token>");
 }
 
 /** The root logger of a service: JSON lines on stdout, secrets redacted, base fields service and device. */

@@ -51,8 +51,12 @@ function stillsOut(input: string): string[] {
   return ["-map", input, "-an", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
 }
 
-/** The filter graph of the test scene: a room, a door, a person walking in and out, a clock. */
-export function testSceneGraph(s: CaptureSettings): string {
+/**
+ * The test scene: a room, a door, a person who walks in and out, a clock. Its two lavfi
+ * inputs are paced by `-re`; pacing inside the filter graph (the realtime filter) would let
+ * the 2 fps stills branch hold video frames back and release them in bursts.
+ */
+export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: string } {
   const { width: w, height: h, fps } = s;
   const label = (s.label ?? "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 32);
   const clock =
@@ -61,26 +65,30 @@ export function testSceneGraph(s: CaptureSettings): string {
       : `,drawtext=fontfile=${s.fontFile}:text='${label} %{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}':x=16:y=16:fontsize=${Math.max(12, Math.round(h / 26))}:fontcolor=white:box=1:boxcolor=black@0.4`;
   const pw = Math.round(w / 8);
   const ph = Math.round(h * 0.55);
-  return [
-    `color=c=0x4a5560:s=${w}x${h}:r=${fps},drawbox=x=0:y=ih*0.72:w=iw:h=ih*0.28:color=0x6b5a48:t=fill,drawbox=x=iw*0.62:y=ih*0.18:w=iw*0.14:h=ih*0.54:color=0x3b2a1a:t=fill[room]`,
-    `color=c=0xd09060:s=${pw}x${ph}:r=${fps}[person]`,
-    // Every 20 s the person crosses the room in 6 s, then the room is empty.
-    `[room][person]overlay=x='if(lt(mod(t,20),6),-w+(W+w)*mod(t,20)/6,W)':y=H*0.3${clock},realtime,split=2[v][s]`,
-    `[s]fps=${s.snapshotFps}[stills]`,
-  ].join(";");
+  return {
+    inputs: ["-re", "-f", "lavfi", "-i", `color=c=0x4a5560:s=${w}x${h}:r=${fps}`, "-re", "-f", "lavfi", "-i", `color=c=0xd09060:s=${pw}x${ph}:r=${fps}`],
+    graph: [
+      "[0]drawbox=x=0:y=ih*0.72:w=iw:h=ih*0.28:color=0x6b5a48:t=fill,drawbox=x=iw*0.62:y=ih*0.18:w=iw*0.14:h=ih*0.54:color=0x3b2a1a:t=fill[room]",
+      // Every 20 s the person crosses the room in 6 s, then the room is empty.
+      `[room][1]overlay=x='if(lt(mod(t,20),6),-w+(W+w)*mod(t,20)/6,W)':y=H*0.3${clock},split=2[v][s]`,
+      `[s]fps=${s.snapshotFps}[stills]`,
+    ].join(";"),
+  };
 }
 
 /** Builds the capture processes for a source. Pure: unit-tested without a camera. */
 export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePlan {
   switch (source.kind) {
-    case "test":
+    case "test": {
+      const scene = testSceneInputs(s);
       return {
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
-          args: [...COMMON, "-filter_complex", testSceneGraph(s), "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]")],
+          args: [...COMMON, ...scene.inputs, "-filter_complex", scene.graph, "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]")],
         },
       };
+    }
     case "file":
       return {
         encodes: true,

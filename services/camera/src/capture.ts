@@ -34,7 +34,7 @@ export interface CaptureOptions {
 }
 
 /** ffmpeg lines that say nothing an operator can act on. */
-const NOISE = /deprecated pixel format used/;
+const NOISE = /deprecated pixel format used|Failed to update header with correct/;
 
 export const wallClockUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 

@@ -11,8 +11,11 @@ export type FlvItem =
 
 const HEADER_BYTES = 9;
 const TAG_HEADER_BYTES = 11;
-/** Larger than any sane frame; a bigger tag means the stream is corrupt. */
-const MAX_TAG_BYTES = 16 * 1024 * 1024;
+/**
+ * Larger than any sane frame; a bigger tag means the stream is corrupt. (Below the 24-bit size
+ * field's own limit of 16 MiB − 1, or the check could never fire.)
+ */
+const MAX_TAG_BYTES = 8 * 1024 * 1024;
 
 export class FlvDemuxer {
   private buf: Buffer = Buffer.alloc(0);

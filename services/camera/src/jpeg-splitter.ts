@@ -14,7 +14,8 @@ export class JpegSplitter {
     for (;;) {
       const start = this.buf.indexOf(SOI);
       if (start < 0) {
-        this.buf = this.buf.subarray(Math.max(0, this.buf.length - 1));
+        // Keep what could be the first bytes of an SOI split across chunks.
+        this.buf = this.buf.subarray(Math.max(0, this.buf.length - (SOI.length - 1)));
         break;
       }
       const end = this.buf.indexOf(EOI, start + 2);

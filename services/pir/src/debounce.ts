@@ -46,6 +46,8 @@ export class Debouncer {
   }
 
   private change(level: 0 | 1, at: number): void {
+    // A settle timer that fired late must not report again inside the lockout that starts here.
+    this.dispose();
     this.stable = level;
     this.lockedUntil = at + this.ms;
     this.emit(level, at);

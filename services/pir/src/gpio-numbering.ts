@@ -22,7 +22,13 @@ export function sysfsGpioNumber(bcmPin: number, sysRoot = "/sys/class/gpio"): nu
     throw new GpioNumberingError(`${sysRoot} is not readable: is sysfs GPIO available (CONFIG_GPIO_SYSFS) and /sys mounted?`);
   }
   const chips = entries.map((name) => {
-    const read = (f: string) => readFileSync(join(sysRoot, name, f), "utf8").trim();
+    const read = (f: string) => {
+      try {
+        return readFileSync(join(sysRoot, name, f), "utf8").trim();
+      } catch {
+        throw new GpioNumberingError(`${join(sysRoot, name, f)} is not readable`);
+      }
+    };
     return { name, label: read("label"), base: Number(read("base")), ngpio: Number(read("ngpio")) };
   });
   if (chips.length === 0) throw new GpioNumberingError(`no gpiochip in ${sysRoot}`);

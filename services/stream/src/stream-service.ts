@@ -20,8 +20,14 @@ export function parseLivePath(url: string | undefined): { device: string; profil
   const path = (url ?? "").split("?")[0] ?? "";
   const m = LIVE_PATH.exec(path);
   if (m === null) return undefined;
-  const device = decodeURIComponent(m[1] as string);
-  const profile = decodeURIComponent(m[2] as string);
+  let device: string;
+  let profile: string;
+  try {
+    device = decodeURIComponent(m[1] as string);
+    profile = decodeURIComponent(m[2] as string);
+  } catch {
+    return undefined; // malformed %-encoding: a URIError here would escape the server's "upgrade" listener
+  }
   return isDeviceId(device) && isProfileName(profile) ? { device, profile } : undefined;
 }
 

@@ -1,0 +1,135 @@
+import { describe, expect, it } from "vitest";
+import { buildCapturePlan, testSceneInputs, type CaptureSettings } from "./capture-command.js";
+import type { Source } from "./source.js";
+
+const settings: CaptureSettings = { width: 1920, height: 1080, fps: 30, bitrateKbps: 4000, gop: 60, snapshotFps: 2 };
+
+/** Every value that follows `flag` in an argument list (flags such as -map and -c:v repeat per output). */
+const after = (args: string[], flag: string) => args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
+
+const sources: Source[] = [
+  { kind: "test" },
+  { kind: "file", path: "/videos/door.mp4" },
+  { kind: "url", url: "rtsp://cam.local/stream" },
+  { kind: "v4l2", device: "/dev/video0" },
+  { kind: "rpicam" },
+];
+
+describe("buildCapturePlan", () => {
+  it.each(sources)("$kind: runs programs with argument arrays, video FLV on fd 1 and JPEG stills on fd 3", (source) => {
+    const plan = buildCapturePlan(source, settings);
+    expect(plan.ffmpeg.cmd).toBe("ffmpeg");
+    for (const arg of plan.ffmpeg.args) expect(typeof arg).toBe("string");
+    expect(plan.ffmpeg.args).not.toContain("sh");
+    expect(after(plan.ffmpeg.args, "-f")).toEqual(expect.arrayContaining(["flv", "image2pipe"]));
+    expect(plan.ffmpeg.args).toContain("pipe:1");
+    expect(plan.ffmpeg.args.at(-1)).toBe("pipe:3");
+    expect(after(plan.ffmpeg.args, "-c:v")).toContain("mjpeg");
+    expect(plan.ffmpeg.args).toContain("-nostdin");
+  });
+
+  it("test: encodes H.264 with a keyframe every gop frames and SPS/PPS repeated at each", () => {
+    const plan = buildCapturePlan({ kind: "test" }, settings);
+    const args = plan.ffmpeg.args;
+    expect(plan.encodes).toBe(true);
+    expect(plan.feeder).toBeUndefined();
+    expect(after(args, "-c:v")).toEqual(["libx264", "mjpeg"]);
+    expect(after(args, "-g")).toEqual(["60"]);
+    expect(after(args, "-keyint_min")).toEqual(["60"]);
+    expect(after(args, "-x264-params")).toEqual(["repeat-headers=1"]);
+    expect(after(args, "-b:v")).toEqual(["4000k"]);
+    expect(after(args, "-tune")).toEqual(["zerolatency"]);
+    const graph = after(args, "-filter_complex")[0]!;
+    // Both scene inputs are paced by -re at the configured size and rate.
+    expect(after(args, "-i")[0]).toContain("s=1920x1080:r=30");
+    expect(args.filter((a) => a === "-re")).toHaveLength(2);
+    expect(graph).not.toContain("realtime");
+    expect(graph).toContain("fps=2[stills]");
+  });
+
+  it("file: loops the file as one argument, however odd its name, and scales it", () => {
+    const path = "/videos/front door; rm -rf ~ $(reboot).mp4";
+    const args = buildCapturePlan({ kind: "file", path }, settings).ffmpeg.args;
+    expect(after(args, "-i")).toEqual([path]);
+    expect(after(args, "-stream_loop")).toEqual(["-1"]);
+    expect(after(args, "-filter_complex")[0]).toContain("scale=1920:1080,fps=30");
+    expect(after(args, "-g")).toEqual(["60"]);
+  });
+
+  it("url: copies the camera's H.264 without re-encoding", () => {
+    const plan = buildCapturePlan({ kind: "url", url: "rtsp://admin:pw@cam.local/stream" }, settings);
+    expect(plan.encodes).toBe(false);
+    expect(after(plan.ffmpeg.args, "-i")).toEqual(["rtsp://admin:pw@cam.local/stream"]);
+    expect(after(plan.ffmpeg.args, "-c:v")).toEqual(["copy", "mjpeg"]);
+    expect(plan.ffmpeg.args).not.toContain("libx264");
+    expect(after(plan.ffmpeg.args, "-rtsp_transport")).toEqual(["tcp"]);
+  });
+
+  it("url: uses RTSP options only for RTSP", () => {
+    const args = buildCapturePlan({ kind: "url", url: "http://cam.local/video" }, settings).ffmpeg.args;
+    expect(args).not.toContain("-rtsp_transport");
+    expect(after(args, "-c:v")).toEqual(["copy", "mjpeg"]);
+  });
+
+  it("v4l2: asks the device for the configured size and rate and encodes", () => {
+    const plan = buildCapturePlan({ kind: "v4l2", device: "/dev/video2" }, settings);
+    expect(plan.encodes).toBe(true);
+    expect(after(plan.ffmpeg.args, "-i")).toEqual(["/dev/video2"]);
+    expect(after(plan.ffmpeg.args, "-video_size")).toEqual(["1920x1080"]);
+    expect(after(plan.ffmpeg.args, "-framerate")).toEqual(["30"]);
+    expect(after(plan.ffmpeg.args, "-c:v")).toEqual(["libx264", "mjpeg"]);
+  });
+
+  it("rpicam: rpicam-vid encodes in hardware with inline headers and feeds ffmpeg, which only copies", () => {
+    const plan = buildCapturePlan({ kind: "rpicam" }, settings);
+    expect(plan.encodes).toBe(false);
+    const feeder = plan.feeder!;
+    expect(feeder.cmd).toBe("rpicam-vid");
+    expect(feeder.args).toEqual(expect.arrayContaining(["--inline", "--flush", "--nopreview"]));
+    expect(after(feeder.args, "-t")).toEqual(["0"]);
+    expect(after(feeder.args, "-o")).toEqual(["-"]);
+    expect(after(feeder.args, "--codec")).toEqual(["h264"]);
+    expect(after(feeder.args, "--width")).toEqual(["1920"]);
+    expect(after(feeder.args, "--height")).toEqual(["1080"]);
+    expect(after(feeder.args, "--framerate")).toEqual(["30"]);
+    expect(after(feeder.args, "--bitrate")).toEqual(["4000000"]);
+    expect(after(feeder.args, "--intra")).toEqual(["60"]);
+    expect(after(plan.ffmpeg.args, "-i")).toEqual(["pipe:0"]);
+    expect(after(plan.ffmpeg.args, "-f")[0]).toBe("h264");
+    expect(after(plan.ffmpeg.args, "-c:v")).toEqual(["copy", "mjpeg"]);
+    expect(plan.ffmpeg.args).not.toContain("libx264");
+  });
+});
+
+describe("testSceneInputs", () => {
+  const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+  it("draws the label and a clock when a font is given", () => {
+    const graph = testSceneInputs({ ...settings, fontFile: font, label: "front-door_1" }).graph;
+    expect(graph).toContain(`drawtext=fontfile=${font}:text='front-door_1 %{localtime`);
+  });
+
+  it("leaves the clock out without a font", () => {
+    expect(testSceneInputs({ ...settings, label: "pi" }).graph).not.toContain("drawtext");
+  });
+
+  it("strips everything but [A-Za-z0-9_-] from a hostile label", () => {
+    const label = "x':text=pwned[v];movie=/etc/passwd,\\n%{e:1}";
+    const graph = testSceneInputs({ ...settings, fontFile: font, label }).graph;
+    expect(graph).toContain("text='xtextpwnedvmovie");
+    expect(graph).not.toContain("movie=");
+    expect(graph).not.toContain("/etc/passwd");
+    expect(graph).not.toContain("%{e");
+    expect(graph.split(";")).toHaveLength(testSceneInputs({ ...settings, fontFile: font, label: "pi" }).graph.split(";").length);
+  });
+
+  it("caps the label's length", () => {
+    expect(testSceneInputs({ ...settings, fontFile: font, label: "a".repeat(100) }).graph).toContain(`text='${"a".repeat(32)} `);
+  });
+
+  it.each(["/fonts/a.ttf:text=pwned", "/fonts/a b.ttf", "/fonts/a'.ttf", "/fonts/a.ttf,movie=x", "/fonts/a.ttf;[x]"])("ignores a font path %j that could break out of the filter", (fontFile) => {
+    const graph = testSceneInputs({ ...settings, fontFile, label: "pi" }).graph;
+    expect(graph).not.toContain("drawtext");
+    expect(graph).not.toContain(fontFile);
+  });
+});
