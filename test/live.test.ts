@@ -1,0 +1,122 @@
+import { decodeLiveFrame, type LiveControl } from "@picket/contracts";
+import type { Browser } from "playwright-core";
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { launchChromium } from "./support/chromium.js";
+import { freePort, waitFor } from "./support/ports.js";
+import { ServiceProcess, baseEnv } from "./support/services.js";
+import { startStack, type Stack } from "./support/stack.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+async function liveStack(): Promise<{ stack: Stack; web: string }> {
+  const [httpPort, streamPort] = [await freePort(), await freePort()];
+  const stack = await startStack({
+    services: ["camera", "stream", "web"],
+    env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}` },
+  });
+  cleanups.push(() => stack.stop());
+  return { stack, web: `http://127.0.0.1:${httpPort}` };
+}
+
+async function browser(): Promise<Browser> {
+  const b = await launchChromium();
+  cleanups.push(() => b.close());
+  return b;
+}
+
+/** A raw viewer socket that records control messages and frames as they arrive. */
+function viewer(url: string): Promise<{ ws: WebSocket; controls: LiveControl[]; frames: ReturnType<typeof decodeLiveFrame>[] }> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url);
+    const v = { ws, controls: [] as LiveControl[], frames: [] as ReturnType<typeof decodeLiveFrame>[] };
+    ws.on("message", (data: Buffer, isBinary) => {
+      if (isBinary) v.frames.push(decodeLiveFrame(new Uint8Array(data)));
+      else v.controls.push(JSON.parse(data.toString()) as LiveControl);
+    });
+    ws.once("open", () => resolve(v));
+    ws.once("error", reject);
+    cleanups.push(async () => ws.terminate());
+  });
+}
+
+describe("live view", () => {
+  it("plays in Chromium through WebCodecs: at least 50 frames decoded in 5 s and the picture changes", async () => {
+    const { stack, web } = await liveStack();
+    const page = await (await browser()).newPage({ viewport: { width: 1280, height: 800 } });
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(e.message));
+    await page.goto(web);
+    const decoded = () => page.evaluate((d) => window.picket.players[d]?.stats.decoded ?? 0, stack.device);
+    await waitFor("the first decoded frame", async () => (await decoded()) > 0, 20_000);
+    const tile = page.locator(`figure[data-device="${stack.device}"] .view`);
+    const first = await tile.screenshot();
+    const start = await decoded();
+    await page.waitForTimeout(5_000);
+    const after = await decoded();
+    const second = await tile.screenshot();
+
+    expect(after - start).toBeGreaterThanOrEqual(50);
+    expect(second.equals(first)).toBe(false);
+    expect(await page.evaluate((d) => window.picket.players[d]?.stats.codec, stack.device)).toMatch(/^avc1\./);
+    expect(errors).toEqual([]);
+  });
+
+  it("gives a viewer who joins mid-GOP the cached keyframe at once, not the next keyframe", async () => {
+    const { stack, web } = await liveStack();
+    const url = `${web.replace("http", "ws")}/api/live/${stack.device}/high`;
+    // A viewer already watching keeps the channel, and its GOP cache, alive.
+    const warm = await viewer(url);
+    await waitFor("the warm viewer a few frames past a keyframe", () => {
+      const lastKey = warm.frames.findLastIndex((f) => f.key);
+      return lastKey >= 0 && warm.frames.length - lastKey > 3;
+    }, 15_000);
+    const keySeq = (warm.frames.findLast((f) => f.key) as ReturnType<typeof decodeLiveFrame>).seq;
+    const liveSeq = (warm.frames.at(-1) as ReturnType<typeof decodeLiveFrame>).seq;
+
+    const v = await viewer(url);
+    await waitFor("the new viewer's frames", () => v.frames.length >= 10, 10_000);
+    const first = v.frames[0] as ReturnType<typeof decodeLiveFrame>;
+    // Keyframes come every 2 s; the one it starts at was published before it joined.
+    expect(first.key).toBe(true);
+    expect(first.seq).toBe(keySeq);
+    expect(first.seq).toBeLessThan(liveSeq);
+    expect(v.controls.find((c) => c.type === "info")).toMatchObject({ type: "info", width: 1280, height: 720 });
+    const seqs = v.frames.slice(0, 10).map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => first.seq + i));
+  });
+
+  it("keeps viewers' sockets open while the camera is gone and resumes when it is back", async () => {
+    const { stack, web } = await liveStack();
+    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`);
+    await waitFor("frames", () => v.frames.length > 5, 15_000);
+    const camera = stack.get("camera");
+    camera.signal("SIGKILL");
+    await camera.exited;
+    await waitFor("source-lost status", () => v.controls.some((c) => c.type === "status" && c.state === "source-lost"), 15_000);
+    const before = v.frames.length;
+    const revived = new ServiceProcess("camera", baseEnv(stack.nats.url, stack.device));
+    cleanups.push(() => revived.stop());
+    await waitFor("frames again on the same socket", () => v.frames.length > before + 5, 30_000);
+    expect(v.ws.readyState).toBe(WebSocket.OPEN);
+    const resumed = v.frames.slice(before);
+    expect(resumed[0]?.key).toBe(true);
+    expect(v.controls.filter((c) => c.type === "status").map((c) => (c as { state: string }).state).slice(-2)).toEqual(["source-lost", "live"]);
+  });
+
+  it("refuses a live socket for a malformed device or profile with 400", async () => {
+    const { web } = await liveStack();
+    for (const path of ["/api/live/..%2F..%2Fetc/high", "/api/live/dev/HIGH!", "/api/live/%zz/high"]) {
+      const status = await new Promise<number>((resolve) => {
+        const ws = new WebSocket(`${web.replace("http", "ws")}${path}`);
+        ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on("open", () => resolve(101));
+        ws.on("error", () => undefined);
+      });
+      expect(status, path).toBe(400);
+    }
+  });
+});
