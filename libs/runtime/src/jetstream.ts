@@ -6,6 +6,7 @@ import { EVENTS_STREAM, SETTINGS_BUCKET, subjects } from "@picket/contracts";
 export type { JetStreamClient, ConsumerMessages, JsMsg } from "@nats-io/jetstream";
 export { AckPolicy, DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 export type { KV, KvEntry } from "@nats-io/kv";
+export { Kvm } from "@nats-io/kv";
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 

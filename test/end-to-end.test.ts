@@ -1,0 +1,137 @@
+import { subjects } from "@picket/contracts";
+import { afterEach, describe, expect, it } from "vitest";
+import { metricTotal, testBus } from "./support/bus.js";
+import { ffprobe } from "./support/media.js";
+import { freePort } from "./support/ports.js";
+import { startStack, type ServiceName, type Stack } from "./support/stack.js";
+import { startTelegramApi, type TelegramApiDouble } from "./support/telegram-api.js";
+
+const TOKEN = "987654321:AAFt0kEnF0rTh3EndToEndT3stXyZ12345678";
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const ALL: ServiceName[] = ["camera", "pir", "bot", "stream", "web"];
+
+async function fullStack(): Promise<{ stack: Stack; api: TelegramApiDouble; web: string }> {
+  const api = await startTelegramApi(TOKEN);
+  cleanups.push(() => api.close());
+  const [httpPort, streamPort] = [await freePort(), await freePort()];
+  const stack = await startStack({
+    services: ALL,
+    env: {
+      PICKET_TELEGRAM_TOKEN: TOKEN,
+      PICKET_TELEGRAM_API_ROOT: api.url,
+      PICKET_TELEGRAM_CHATS: "4242",
+      PICKET_HTTP_PORT: String(httpPort),
+      PICKET_HTTP_HOST: "127.0.0.1",
+      PICKET_STREAM_PORT: String(streamPort),
+      PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}`,
+    },
+  });
+  cleanups.push(() => stack.stop());
+  return { stack, api, web: `http://127.0.0.1:${httpPort}` };
+}
+
+const testAlarm = (web: string, device: string) => fetch(`${web}/api/devices/${device}/test-alarm`, { method: "POST" });
+
+describe("the whole device stack", () => {
+  it("runs a test alarm from the web API to a photo in Telegram, and stops every service cleanly within 10 s", async () => {
+    const { stack, api, web } = await fullStack();
+    const res = await testAlarm(web, stack.device);
+    expect(res.status).toBe(202);
+    const { eventId } = (await res.json()) as { eventId: string };
+    expect(eventId).toMatch(/^ev-/);
+    const [photo] = await api.waitForCalls("sendPhoto", 1, 20_000);
+    expect(photo?.chatId).toBe("4242");
+    expect(String(photo?.params.caption)).toMatch(/test/i);
+    expect(await ffprobe(photo?.files.photo as Buffer)).toEqual({ codec_name: "mjpeg", width: 1280, height: 720 });
+
+    const codes = await stack.stop();
+    for (const name of ALL) {
+      expect(codes[name]?.code, name).toBe(0);
+      expect(codes[name]?.ms, name).toBeLessThan(10_000);
+    }
+  });
+
+  it("survives a NATS restart: every service reconnects and the next test alarm still reaches Telegram", async () => {
+    const { stack, api, web } = await fullStack();
+    await stack.nats.stop();
+    for (const name of ALL) await stack.get(name).waitForMsg("lost NATS; reconnecting");
+    await stack.nats.start();
+    for (const name of ALL) await stack.get(name).waitForMsg("reconnected to NATS", 20_000);
+
+    const res = await testAlarm(web, stack.device);
+    expect(res.status).toBe(202);
+    const [photo] = await api.waitForCalls("sendPhoto", 1, 30_000);
+    expect(await ffprobe(photo?.files.photo as Buffer)).toMatchObject({ width: 1280, height: 720 });
+    // Live video flows again too.
+    const snap = await fetch(`${web}/api/devices/${stack.device}/snapshot.jpg`);
+    expect(snap.status).toBe(200);
+  });
+
+  it("logs and counts a malformed message on every subscribed subject, and every service keeps running", async () => {
+    const { stack, api, web } = await fullStack();
+    const nc = await testBus(stack.nats.url);
+    cleanups.push(() => nc.close());
+    const d = stack.device;
+    const ops = async (name: ServiceName) => (await stack.get(name).waitForMsg(/^serving \/healthz and \/metrics$|^web UI on/)).port as number;
+    // A viewer so the stream service subscribes to the video subject.
+    const ws = new (await import("ws")).default(`${web.replace("http", "ws")}/api/live/${d}/high`);
+    cleanups.push(async () => ws.terminate());
+    // A video frame through it proves the stream service's subscription is live.
+    await new Promise<void>((resolve) => ws.on("message", (_d: unknown, isBinary: boolean) => isBinary && resolve()));
+
+    nc.publish(subjects.video(d, "high"), new Uint8Array([0, 0, 0, 1, 9]));
+    nc.publish(subjects.heartbeat(d, "camera"), "{\"device\":\"x\"}");
+    nc.publish(subjects.pirInject(d), "garbage");
+    nc.publish(subjects.testAlarm(d), "{\"requestedBy\":42}");
+    nc.publish(subjects.snapshot(d), "{");
+    nc.publish(subjects.event(d, "presence"), "not an event");
+    await nc.flush();
+
+    const expectCounted = async (name: ServiceName, port: number, n: number) => {
+      await stack.get(name).waitForMsg("dropped malformed message");
+      expect(await metricTotal(port, "picket_bad_messages_total"), name).toBeGreaterThanOrEqual(n);
+    };
+    await expectCounted("stream", await ops("stream"), 1);
+    await expectCounted("pir", await ops("pir"), 2);
+    await expectCounted("camera", await ops("camera"), 1);
+    await stack.get("web").waitForMsg("dropped malformed message");
+    expect(await metricTotal(Number(new URL(web).port), "picket_bad_messages_total")).toBeGreaterThanOrEqual(1);
+    await stack.get("bot").waitForMsg("dropped malformed message", 20_000);
+
+    // Still working end to end.
+    expect((await testAlarm(web, d)).status).toBe(202);
+    await api.waitForCalls("sendPhoto", 1, 20_000);
+    for (const name of ALL) expect(stack.get(name).logs.some((l) => l.level === "fatal"), name).toBe(false);
+  });
+
+  it("answers bad HTTP requests with clear errors and sends security headers", async () => {
+    const { stack, web } = await fullStack();
+    const page = await fetch(`${web}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
+    expect(page.headers.get("x-content-type-options")).toBe("nosniff");
+
+    const badId = await fetch(`${web}/api/devices/${encodeURIComponent("../etc")}/test-alarm`, { method: "POST" });
+    expect(badId.status).toBe(400);
+    const unknown = await fetch(`${web}/api/devices/no-such-device/test-alarm`, { method: "POST" });
+    expect(unknown.status).toBe(503);
+    expect(((await unknown.json()) as { error: string }).error).toMatch(/not running/);
+    const badBody = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"pulseMs":"long"}' });
+    expect(badBody.status).toBe(400);
+    const notJson = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    expect(notJson.status).toBe(400);
+    const huge = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(200_000) }) });
+    expect(huge.status).toBe(413);
+    expect((await fetch(`${web}/nope`)).status).toBe(404);
+
+    const snap = await fetch(`${web}/api/devices/${stack.device}/snapshot.jpg`);
+    expect(snap.headers.get("content-type")).toBe("image/jpeg");
+    expect(await ffprobe(Buffer.from(await snap.arrayBuffer()))).toMatchObject({ width: 1280, height: 720 });
+    const devices = (await (await fetch(`${web}/api/devices`)).json()) as { self: string; devices: { id: string }[] };
+    expect(devices.self).toBe(stack.device);
+  });
+});
