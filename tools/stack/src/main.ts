@@ -22,7 +22,7 @@ const warn = (name: string, msg: string) => print(name, JSON.stringify({ level: 
 const specs: ChildSpec[] = [];
 const env: Record<string, string> = {};
 if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL === "") {
-  const store = join(root, "data", "nats");
+  const store = join(process.env.PICKET_DATA_DIR ?? join(root, "data"), "nats");
   mkdirSync(store, { recursive: true });
   const port = process.env.PICKET_NATS_PORT ?? "4222";
   // nats-server exits 0 on SIGINT (1 on SIGTERM).

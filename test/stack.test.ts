@@ -1,0 +1,65 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { freePort, waitFor } from "./support/ports.js";
+import { ROOT } from "./support/services.js";
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+describe("npm start's launcher", () => {
+  it("starts NATS and all five services on embedded defaults, serves the UI, and stops everything cleanly on Ctrl-C", async () => {
+    const data = mkdtempSync(join(tmpdir(), "picket-data-"));
+    cleanups.push(() => rmSync(data, { recursive: true, force: true }));
+    const [nats, http, stream] = [await freePort(), await freePort(), await freePort()];
+    const proc = spawn(process.execPath, [join(ROOT, "tools", "stack", "dist", "main.js")], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: process.env.HOME ?? "/root",
+        PICKET_DATA_DIR: data,
+        PICKET_NATS_PORT: String(nats),
+        PICKET_HTTP_PORT: String(http),
+        PICKET_STREAM_PORT: String(stream),
+        PICKET_STREAM_URL: `ws://127.0.0.1:${stream}`,
+        PICKET_CAMERA_OPS_PORT: "0",
+        PICKET_PIR_OPS_PORT: "0",
+        PICKET_BOT_OPS_PORT: "0",
+        PICKET_DEVICE_ID: "launcher-test",
+        NO_COLOR: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+    cleanups.push(() => void proc.kill("SIGKILL"));
+
+    await waitFor("Picket is up", () => out.includes("Picket is up"), 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}\n${out.slice(-3000)}`);
+    });
+    // Readable lines, not JSON, for the operator at the terminal.
+    expect(out).toMatch(/\d\d:\d\d:\d\d camera +INFO +\[camera\] camera starting/);
+    expect(out).toContain("bot off: PICKET_TELEGRAM_TOKEN is not set");
+    const health = await fetch(`http://127.0.0.1:${http}/healthz`);
+    expect(health.status).toBe(200);
+    const page = await fetch(`http://127.0.0.1:${http}/`);
+    expect(await page.text()).toContain("Picket");
+    // Every service's heartbeat reaches the web UI through the launcher's NATS.
+    await waitFor("all five heartbeats", async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${http}/api/devices`)).json()) as { devices: { id: string; services: Record<string, unknown> }[] };
+      const own = body.devices.find((d) => d.id === "launcher-test");
+      return own !== undefined && ["camera", "pir", "bot", "stream", "web"].every((s) => s in own.services);
+    }, 20_000);
+
+    proc.kill("SIGINT");
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/stopped in [\d.]+ s \(exit codes web=0 stream=0 bot=0 pir=0 camera=0 nats=0\)/);
+    // Reverse order: web stops first, camera last among the services.
+    expect(out.indexOf("web    INFO  shutting down")).toBeLessThan(out.indexOf("camera INFO  shutting down"));
+  });
+});
