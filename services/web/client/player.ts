@@ -208,8 +208,10 @@ export class LivePlayer {
     if (this.captured.size > 64) this.captured.clear();
     if (this.stats.state !== "live") this.setState("live");
     this.window = this.window.filter((w) => w.at > now - 2_000);
-    this.stats.fps = this.window.length / 2;
-    this.stats.kbps = Math.round((this.window.reduce((n, w) => n + w.bytes, 0) * 8) / 2 / 1000);
+    // Rates over the span actually seen, so the first second after connecting reads right.
+    const spanS = Math.max(0.2, (now - (this.window[0]?.at ?? now)) / 1000);
+    this.stats.fps = Math.round(((this.window.length - 1) / spanS) * 10) / 10;
+    this.stats.kbps = Math.round((this.window.reduce((n, w) => n + w.bytes, 0) * 8) / spanS / 1000);
     this.onStats(this.stats);
   }
 
