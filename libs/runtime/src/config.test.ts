@@ -135,3 +135,19 @@ describe("commonConfig", () => {
     expect(cfg).toMatchObject({ natsUrl: "nats://127.0.0.1:4222", logLevel: "info", heartbeatMs: 2000 });
   });
 });
+
+describe("camera URLs in errors", () => {
+  it("never shows a URL's password in a config error", () => {
+    const spec = { source: { env: "PICKET_CAMERA_SOURCE", schema: env.parsed("test", (raw: string) => {
+      if (raw.includes("bad")) throw new Error(`unknown source "${raw}"`);
+      return raw;
+    }), doc: "source" } } satisfies ConfigSpec;
+    try {
+      loadConfig(spec, { PICKET_CAMERA_SOURCE: "rtsp://admin:hunter2@cam.local/bad" });
+      expect.unreachable();
+    } catch (err) {
+      expect(String((err as Error).message)).not.toContain("hunter2");
+      expect(String((err as Error).message)).toContain("rtsp://admin:***@cam.local/bad");
+    }
+  });
+});

@@ -43,11 +43,16 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
       out[key] = result.data;
     } else {
       const shown = entry.secret === true || value === undefined ? "" : ` (got "${value.slice(0, 60)}")`;
-      problems.push(`${entry.env}${shown}: ${formatIssues(result.error).replace(/^\(root\): /, "")}`);
+      problems.push(hideUrlPasswords(`${entry.env}${shown}: ${formatIssues(result.error).replace(/^\(root\): /, "")}`));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return out as ConfigOf<S>;
+}
+
+/** `rtsp://user:secret@host` → `rtsp://user:***@host`, so camera passwords stay out of errors. */
+export function hideUrlPasswords(text: string): string {
+  return text.replace(/\/\/([^:/@\s"]+):[^@/\s"]*@/g, "//$1:***@");
 }
 
 /** Schema helpers for environment strings. */
@@ -72,6 +77,19 @@ export const env = {
       .optional()
       .transform((v) => v ?? def),
   optionalStr: () => z.string().optional(),
+  /** A value parsed by a function that throws with a message a user can act on. */
+  parsed: <T>(def: string, parse: (raw: string) => T) =>
+    z
+      .string()
+      .optional()
+      .transform((v, ctx): T => {
+        try {
+          return parse(v ?? def);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+          return z.NEVER;
+        }
+      }),
   oneOf: <T extends string>(values: readonly [T, ...T[]], def: T) =>
     z
       .enum(values, { message: `must be one of ${values.join(", ")}` })

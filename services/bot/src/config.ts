@@ -30,17 +30,7 @@ export const botConfig = {
   },
   chats: {
     env: "PICKET_TELEGRAM_CHATS",
-    schema: z
-      .string()
-      .optional()
-      .transform((v, ctx): number[] => {
-        try {
-          return parseChatList(v ?? "");
-        } catch (err) {
-          ctx.addIssue({ code: "custom", message: (err as Error).message });
-          return z.NEVER;
-        }
-      }),
+    schema: env.parsed("", parseChatList),
     doc: "Comma-separated chat ids that get alerts and may command the bot (groups are negative). Messages from other chats are ignored and their id logged, so a new user can find theirs.",
     defaultDoc: "none",
   },

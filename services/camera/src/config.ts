@@ -1,23 +1,13 @@
 import { z } from "zod";
 import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
 import { PROFILE_PATTERN } from "@picket/contracts";
-import { parseSource, SourceError, type Source } from "./source.js";
+import { parseSource } from "./source.js";
 
 export const cameraConfig = {
   ...commonConfig,
   source: {
     env: "PICKET_CAMERA_SOURCE",
-    schema: z
-      .string()
-      .optional()
-      .transform((v, ctx): Source => {
-        try {
-          return parseSource(v ?? "test");
-        } catch (err) {
-          ctx.addIssue({ code: "custom", message: err instanceof SourceError ? err.message : String(err) });
-          return z.NEVER;
-        }
-      }),
+    schema: env.parsed("test", parseSource),
     doc: "Where video comes from: test, file:PATH, rtsp://…, http://…, v4l2:/dev/videoN or rpicam.",
     defaultDoc: "test",
   },

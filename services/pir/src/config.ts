@@ -1,22 +1,11 @@
-import { z } from "zod";
 import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
-import { parseDriverSpec, type DriverSpec } from "./drivers/driver.js";
+import { parseDriverSpec } from "./drivers/driver.js";
 
 export const pirConfig = {
   ...commonConfig,
   pir: {
     env: "PICKET_PIR",
-    schema: z
-      .string()
-      .optional()
-      .transform((v, ctx): DriverSpec => {
-        try {
-          return parseDriverSpec(v ?? "sim");
-        } catch (err) {
-          ctx.addIssue({ code: "custom", message: (err as Error).message });
-          return z.NEVER;
-        }
-      }),
+    schema: env.parsed("sim", parseDriverSpec),
     doc: "PIR driver: sim (edges injected over NATS or `npm run pir`) or gpio:<BCM pin>.",
     defaultDoc: "sim",
   },
