@@ -62,12 +62,19 @@ export class ServiceProcess {
     if (seen !== undefined) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`${this.name}: timed out waiting for ${what}\n${this.raw.slice(-3000)}`)), timeoutMs);
-      this.waiters.push({
+      const waiter = {
         match,
-        resolve: (l) => {
+        resolve: (l: LogLine) => {
           clearTimeout(timer);
           resolve(l);
         },
+      };
+      this.waiters.push(waiter);
+      // A process that exits will never log it: fail at once with what it said.
+      void this.exited.then(({ code, signal }) => {
+        if (!this.waiters.includes(waiter)) return;
+        clearTimeout(timer);
+        reject(new Error(`${this.name} exited (${signal ?? code}) while waiting for ${what}\n${this.raw.slice(-3000)}`));
       });
     });
   }
