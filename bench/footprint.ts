@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../test/support/ports.js";
 import { startStack, type ServiceName } from "../test/support/stack.js";
 import { launchChromium, playerStats, waitForFirstFrame } from "./lib/browser.js";
+import { serviceModuleCosts } from "./lib/module-cost.js";
 import { childrenOf, findNatsServer, memory, type Memory } from "./lib/proc.js";
 import { report } from "./lib/result.js";
 
@@ -111,6 +112,8 @@ try {
 }
 
 const overIdle = SERVICES.filter((s) => (idle[s] as Memory).rssMB > SERVICE_TARGET_MB);
+// A service over its budget: what its dependencies cost on their own (fresh processes, after the stack is gone).
+const moduleCosts = overIdle.length > 0 || process.env.PICKET_BENCH_MODULE_COSTS === "1" ? await serviceModuleCosts() : undefined;
 const viewerTotal = total(viewer);
 const met = viewerTotal <= TOTAL_TARGET_MB && overIdle.length === 0;
 const table = (m: Record<string, Memory>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, v.rssMB]));
@@ -135,6 +138,7 @@ report({
     v8Idle: idleHeaps,
     v8Viewer: viewerHeaps,
     viewerPlayed: played,
+    ...(moduleCosts === undefined ? {} : { moduleCostsMB: moduleCosts }),
     method: `VmRSS from /proc/<pid>/status, max of ${SAMPLES} samples ${SAMPLE_EVERY_MS} ms apart; idle after ${SETTLE_MS / 1000} s of settling, viewer after ${VIEWER_SETTLE_MS / 1000} s of playing; ffmpeg = the camera's child, nats-server found by its -p port`,
     camera: "test source 1280x720@25 (defaults)",
     node: process.version,
