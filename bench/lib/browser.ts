@@ -1,13 +1,8 @@
 // Headless Chromium for the benchmarks: Debian's /usr/bin/chromium (never a downloaded one),
 // with a fresh profile that Playwright makes and removes itself.
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.PICKET_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
-}
+export { launchChromium } from "../../test/support/chromium.js";
 
 /** What `window.picket.players[device]` exposes (services/web/client/player.ts). */
 export interface PlayerView {
