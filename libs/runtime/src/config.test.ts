@@ -151,3 +151,13 @@ describe("camera URLs in errors", () => {
     }
   });
 });
+
+describe("device id", () => {
+  it("takes PICKET_DEVICE_ID, else balena's device name, else the host name", () => {
+    const spec = { deviceId: commonConfig.deviceId } satisfies ConfigSpec;
+    expect(loadConfig(spec, { PICKET_DEVICE_ID: "porch", BALENA_DEVICE_NAME_AT_INIT: "red-sunset" }).deviceId).toBe("porch");
+    expect(loadConfig(spec, { BALENA_DEVICE_NAME_AT_INIT: "red-sunset" }).deviceId).toBe("red-sunset");
+    expect(loadConfig(spec, {}).deviceId).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(() => loadConfig(spec, { PICKET_DEVICE_ID: "front door" })).toThrow(/PICKET_DEVICE_ID/);
+  });
+});

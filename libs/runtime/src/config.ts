@@ -11,6 +11,8 @@ export interface ConfigEntry<S extends z.ZodType = z.ZodType> {
   defaultDoc?: string;
   /** Never printed, not even in errors. */
   secret?: boolean;
+  /** Read when `env` is unset (e.g. the device name balena gives every container). */
+  fallbackEnv?: string;
 }
 
 export type ConfigSpec = Record<string, ConfigEntry>;
@@ -36,8 +38,8 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
   const out: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(spec)) {
-    const raw = env[entry.env];
-    const value = raw === undefined || raw.trim() === "" ? undefined : raw.trim();
+    const present = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
+    const value = present(env[entry.env]) ?? (entry.fallbackEnv === undefined ? undefined : present(env[entry.fallbackEnv]));
     const result = entry.schema.safeParse(value);
     if (result.success) {
       out[key] = result.data;
@@ -113,13 +115,14 @@ export const env = {
 export const commonConfig = {
   deviceId: {
     env: "PICKET_DEVICE_ID",
+    fallbackEnv: "BALENA_DEVICE_NAME_AT_INIT",
     schema: z
       .string()
       .regex(DEVICE_ID_PATTERN, "must be 1–64 of A–Z a–z 0–9 _ -")
       .optional()
       .transform((v) => v ?? toDeviceId(hostname())),
     doc: "This device's id in subjects, the UI and alerts.",
-    defaultDoc: "the host name",
+    defaultDoc: "balena's device name, else the host name",
   },
   natsUrl: {
     env: "PICKET_NATS_URL",
