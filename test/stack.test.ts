@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "./support/ports.js";
@@ -11,37 +12,43 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
+async function launch(env: Record<string, string> = {}): Promise<{ proc: ReturnType<typeof spawn>; output: () => string; exited: Promise<number | null>; http: number }> {
+  const data = mkdtempSync(join(tmpdir(), "picket-data-"));
+  cleanups.push(() => rmSync(data, { recursive: true, force: true }));
+  const [nats, http, stream] = [await freePort(), await freePort(), await freePort()];
+  const proc = spawn(process.execPath, [join(ROOT, "tools", "stack", "dist", "main.js")], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/root",
+      PICKET_DATA_DIR: data,
+      PICKET_NATS_PORT: String(nats),
+      PICKET_HTTP_PORT: String(http),
+      PICKET_STREAM_PORT: String(stream),
+      PICKET_STREAM_URL: `ws://127.0.0.1:${stream}`,
+      PICKET_CAMERA_OPS_PORT: "0",
+      PICKET_PIR_OPS_PORT: "0",
+      PICKET_BOT_OPS_PORT: "0",
+      PICKET_DEVICE_ID: "launcher-test",
+      NO_COLOR: "1",
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  proc.stderr?.on("data", (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
+  cleanups.push(() => void proc.kill("SIGKILL"));
+  await waitFor("Picket is up", () => out.includes("Picket is up"), 60_000).catch((err: Error) => {
+    throw new Error(`${err.message}\n${out.slice(-3000)}`);
+  });
+  return { proc, output: () => out, exited, http: Number(env.PICKET_HTTP_PORT ?? http) };
+}
+
 describe("npm start's launcher", () => {
   it("starts NATS and all five services on embedded defaults, serves the UI, and stops everything cleanly on Ctrl-C", async () => {
-    const data = mkdtempSync(join(tmpdir(), "picket-data-"));
-    cleanups.push(() => rmSync(data, { recursive: true, force: true }));
-    const [nats, http, stream] = [await freePort(), await freePort(), await freePort()];
-    const proc = spawn(process.execPath, [join(ROOT, "tools", "stack", "dist", "main.js")], {
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: process.env.HOME ?? "/root",
-        PICKET_DATA_DIR: data,
-        PICKET_NATS_PORT: String(nats),
-        PICKET_HTTP_PORT: String(http),
-        PICKET_STREAM_PORT: String(stream),
-        PICKET_STREAM_URL: `ws://127.0.0.1:${stream}`,
-        PICKET_CAMERA_OPS_PORT: "0",
-        PICKET_PIR_OPS_PORT: "0",
-        PICKET_BOT_OPS_PORT: "0",
-        PICKET_DEVICE_ID: "launcher-test",
-        NO_COLOR: "1",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    proc.stderr.on("data", (d: Buffer) => (out += d.toString()));
-    const exited = new Promise<number | null>((resolve) => proc.once("exit", (code) => resolve(code)));
-    cleanups.push(() => void proc.kill("SIGKILL"));
-
-    await waitFor("Picket is up", () => out.includes("Picket is up"), 60_000).catch((err: Error) => {
-      throw new Error(`${err.message}\n${out.slice(-3000)}`);
-    });
+    const { proc, output, exited, http } = await launch();
+    const out = output();
     // Readable lines, not JSON, for the operator at the terminal.
     expect(out).toMatch(/\d\d:\d\d:\d\d camera +INFO +\[camera\] camera starting/);
     expect(out).toContain("bot off: PICKET_TELEGRAM_TOKEN is not set");
@@ -58,8 +65,22 @@ describe("npm start's launcher", () => {
 
     proc.kill("SIGINT");
     expect(await exited).toBe(0);
-    expect(out).toMatch(/stopped in [\d.]+ s \(exit codes web=0 stream=0 bot=0 pir=0 camera=0 nats=0\)/);
+    const end = output();
+    expect(end).toMatch(/stopped in [\d.]+ s \(exit codes web=0 stream=0 bot=0 pir=0 camera=0 nats=0\)/);
     // Reverse order: web stops first, camera last among the services.
-    expect(out.indexOf("web    INFO  shutting down")).toBeLessThan(out.indexOf("camera INFO  shutting down"));
+    expect(end.indexOf("web    INFO  shutting down")).toBeLessThan(end.indexOf("camera INFO  shutting down"));
+  });
+
+  it("says which service did not start instead of claiming all is well", async () => {
+    // Something else already holds the web port.
+    const blocker = createServer().listen(0, "0.0.0.0");
+    await new Promise((r) => blocker.once("listening", r));
+    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    const port = (blocker.address() as { port: number }).port;
+    const { proc, output, exited } = await launch({ PICKET_HTTP_PORT: String(port) });
+    expect(output()).toContain("Picket is up without web (see the errors above)");
+    expect(output()).toMatch(/web +FATAL +failed to start/);
+    proc.kill("SIGINT");
+    expect(await exited).toBe(0);
   });
 });

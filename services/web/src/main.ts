@@ -24,4 +24,6 @@ await runMain(log, lc, async () => {
   lc.add("live", () => proxy.close());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "web", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: () => ({ viewers: proxy.viewers, skips: proxy.skips }) }));
   log.info({ url: `http://localhost:${cfg.port}/`, host: cfg.host }, `web UI on http://localhost:${cfg.port}/`);
+  // Login arrives with the web app; until then the port must not face the internet.
+  log.warn({ host: cfg.host }, "no login yet: anyone who can reach this port can watch the cameras and raise test alarms; keep it on your LAN");
 });

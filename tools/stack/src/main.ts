@@ -57,11 +57,13 @@ async function shutdown(signal: string): Promise<void> {
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
 
+const failed: string[] = [];
 for (const { spec, child } of children) {
   if (shuttingDown) break;
   try {
     await child.start(spec.name === "nats" ? 15_000 : 30_000);
   } catch (err) {
+    failed.push(spec.name);
     if (spec.name === "nats") {
       warn("stack", `${(err as Error).message}. Is another NATS server using its port? Stop it, set PICKET_NATS_PORT, or set PICKET_NATS_URL to use it.`);
       await shutdown("start-up failed");
@@ -71,5 +73,6 @@ for (const { spec, child } of children) {
 }
 if (!shuttingDown) {
   const port = process.env.PICKET_HTTP_PORT ?? "8080";
-  say("stack", `Picket is up: open http://localhost:${port}/ (Ctrl-C stops everything)`);
+  if (failed.length === 0) say("stack", `Picket is up: open http://localhost:${port}/ (Ctrl-C stops everything)`);
+  else warn("stack", `Picket is up without ${failed.join(", ")} (see the errors above)${failed.includes("web") ? "" : `: open http://localhost:${port}/`}; Ctrl-C stops everything`);
 }
