@@ -73,7 +73,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
 
   app.get<{ Params: { id: string } }>("/api/devices/:id/snapshot.jpg", { schema: { params: deviceParams } }, async (req, reply) => {
     try {
-      const msg = await deps.nc.request(subjects.snapshot(req.params.id), new Uint8Array(0), { timeout: 3_000 });
+      // A frozen camera says so rather than serving an old picture.
+      const msg = await deps.nc.request(subjects.snapshot(req.params.id), JSON.stringify({ maxAgeMs: 5_000 }), { timeout: 3_000 });
       const problem = msg.headers?.get("Picket-Error") ?? "";
       if (problem !== "") return reply.status(503).send({ error: problem });
       return reply.type("image/jpeg").header("cache-control", "no-store").send(Buffer.from(msg.data));
