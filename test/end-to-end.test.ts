@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { subjects } from "@picket/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { metricTotal, testBus } from "./support/bus.js";
@@ -133,5 +134,16 @@ describe("the whole device stack", () => {
     expect(await ffprobe(Buffer.from(await snap.arrayBuffer()))).toMatchObject({ width: 1280, height: 720 });
     const devices = (await (await fetch(`${web}/api/devices`)).json()) as { self: string; devices: { id: string }[] };
     expect(devices.self).toBe(stack.device);
+
+    // Websocket upgrades to odd paths, reset by the client mid-answer, crash nothing.
+    for (const path of ["/favicon.ico", "/api/live/bad%20name/high"]) {
+      const socket = connect(Number(new URL(web).port), "127.0.0.1");
+      await new Promise((r) => socket.once("connect", r));
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+      socket.resetAndDestroy();
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await fetch(`${web}/healthz`)).status).toBe(200);
+    expect(stack.get("web").logs.some((l) => /ECONNRESET/.test(l.msg) || l.level === "fatal")).toBe(false);
   });
 });

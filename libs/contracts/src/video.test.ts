@@ -144,3 +144,18 @@ describe("PartAssembler", () => {
     expect(a.dropped).toBe(1);
   });
 });
+
+describe("PartAssembler bound", () => {
+  it("drops a unit whose parts exceed the byte bound, holding no more than the bound, and counts it once", () => {
+    const a = new PartAssembler(1000);
+    const part = new Uint8Array(400);
+    expect(a.push({ seq: 7, part: { index: 1, count: 9999 } }, part)).toBeUndefined();
+    expect(a.push({ seq: 7, part: { index: 2, count: 9999 } }, part)).toBeUndefined();
+    expect(a.push({ seq: 7, part: { index: 3, count: 9999 } }, part)).toBeUndefined();
+    for (let i = 4; i < 50; i++) expect(a.push({ seq: 7, part: { index: i, count: 9999 } }, part)).toBeUndefined();
+    expect(a.dropped).toBe(1);
+    // The next unit is joined as usual.
+    expect(a.push({ seq: 8, part: { index: 1, count: 2 } }, new Uint8Array([1]))).toBeUndefined();
+    expect(a.push({ seq: 8, part: { index: 2, count: 2 } }, new Uint8Array([2]))).toEqual(new Uint8Array([1, 2]));
+  });
+});

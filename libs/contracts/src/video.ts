@@ -107,7 +107,11 @@ export class PartAssembler {
   private expected = 0;
   /** The unit last counted as dropped, so its remaining parts do not count it again. */
   private droppedSeq = -1;
+  private bytes = 0;
   dropped = 0;
+
+  /** @param maxBytes the largest access unit accepted (8 MB; a 4K keyframe is well under 2 MB). */
+  constructor(private readonly maxBytes = 8 * 1024 * 1024) {}
 
   /** Returns the whole payload when `data` completes a unit, else undefined. */
   push(meta: { seq: number; part?: { index: number; count: number } }, data: Uint8Array): Uint8Array | undefined {
@@ -129,6 +133,12 @@ export class PartAssembler {
       return undefined;
     }
     this.parts.push(data);
+    this.bytes += data.length;
+    if (this.bytes > this.maxBytes) {
+      // A unit this large is not video: a bound so a hostile publisher cannot exhaust memory.
+      this.abandon();
+      return undefined;
+    }
     if (this.parts.length < this.expected) return undefined;
     const total = this.parts.reduce((n, p) => n + p.length, 0);
     const whole = new Uint8Array(total);
@@ -155,6 +165,7 @@ export class PartAssembler {
 
   private reset(): void {
     this.parts = [];
+    this.bytes = 0;
     this.expected = 0;
     this.seq = -1;
   }

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
-import { Backoff, type Logger } from "@picket/runtime";
+import { Backoff, hideUrlPasswords, type Logger } from "@picket/runtime";
 import type { CapturePlan } from "./capture-command.js";
 import { FlvDemuxer } from "./flv-demuxer.js";
 import { NalType, nalType, parseSps, splitAvcc, toAnnexB, type AvcConfig, type SpsInfo } from "./h264.js";
@@ -178,7 +178,7 @@ export class Capture {
       pending += text;
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
-      for (const line of lines) if (line.trim() !== "" && !NOISE.test(line)) this.opts.log.warn({ process: name, line: line.slice(0, 300) }, "encoder says");
+      for (const line of lines) if (line.trim() !== "" && !NOISE.test(line)) this.opts.log.warn({ process: name, line: hideUrlPasswords(line.slice(0, 300)) }, "encoder says");
     });
   }
 

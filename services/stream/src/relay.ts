@@ -150,8 +150,10 @@ export class Relay {
       this.broadcast(ch, JSON.stringify(ch.info));
       for (const v of ch.viewers) v.resync();
     } else if (resync) {
-      // A lost frame breaks decoding until the next keyframe: skip to it rather than show garbage.
+      // A lost frame breaks decoding until the next keyframe: skip to it rather than show
+      // garbage, and keep no broken GOP for viewers who join meanwhile.
       for (const v of ch.viewers) v.resync();
+      ch.gop.clear();
     }
     if (!ch.live) {
       ch.live = true;

@@ -60,6 +60,8 @@ export function createStreamService(deps: StreamServiceDeps) {
   pinger.unref();
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
+    socket.on("error", () => socket.destroy());
     const target = parseLivePath(req.url);
     if (target === undefined) {
       socket.end("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nexpected /live/<device>/<profile>\n");

@@ -18,8 +18,22 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
   const pairs = new Set<{ browser: WebSocket; upstream: WebSocket }>();
   const high = opts.highWaterBytes ?? 512 * 1024;
   let skips = 0;
+  // A phone that drops off the network is noticed by ping within 30 s, not by TCP in minutes.
+  const alive = new WeakMap<WebSocket, boolean>();
+  const pinger = setInterval(() => {
+    for (const { browser } of pairs) {
+      if (alive.get(browser) === false) {
+        browser.terminate();
+        continue;
+      }
+      alive.set(browser, false);
+      browser.ping();
+    }
+  }, 15_000);
+  pinger.unref();
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+    socket.on("error", () => socket.destroy());
     const m = PATH.exec((req.url ?? "").split("?")[0] ?? "");
     if (m === null) return false;
     let device = "";
@@ -37,6 +51,8 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
     wss.handleUpgrade(req, socket, head, (browser) => {
       const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}`, { perMessageDeflate: false });
       const pair = { browser, upstream };
+      alive.set(browser, true);
+      browser.on("pong", () => alive.set(browser, true));
       const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) });
       pairs.add(pair);
       upstream.binaryType = "nodebuffer";
@@ -72,6 +88,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
   return {
     handleUpgrade,
     close(): void {
+      clearInterval(pinger);
       for (const { browser, upstream } of pairs) {
         browser.close(1001, "server shutting down");
         upstream.terminate();

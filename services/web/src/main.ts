@@ -17,6 +17,8 @@ await runMain(log, lc, async () => {
   const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log });
   const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }) });
   app.server.on("upgrade", (req, socket, head) => {
+    // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
+    socket.on("error", () => socket.destroy());
     if (!proxy.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
   });
   await app.listen({ port: cfg.port, host: cfg.host });
