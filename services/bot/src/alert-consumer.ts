@@ -97,7 +97,8 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
     async start(): Promise<void> {
       if (js === undefined) throw new Error("prepare() first");
       const consumer = await js.consumers.get(EVENTS_STREAM, durable);
-      const msgs = await consumer.consume({ max_messages: 16 });
+      // Few buffered: a buffered event's ack deadline runs while another alert is being sent.
+      const msgs = await consumer.consume({ max_messages: 2 });
       messages = msgs;
       void (async () => {
         for await (const s of msgs.status()) {

@@ -51,6 +51,15 @@ describe("AlertDelivery", () => {
     expect(d.tracked).toBe(0);
   });
 
+  it("acks a redelivery of an event every chat already has without sending it again", async () => {
+    const f = fakePorts();
+    const d = new AlertDelivery({ chats: [111, -222], ports: f.ports, log, timeZone: "UTC" });
+    await d.deliver(event(), signal);
+    expect(await d.deliver(event(), signal)).toEqual({ kind: "duplicate" });
+    expect(f.sent).toHaveLength(2);
+    expect(f.snapshots()).toBe(1);
+  });
+
   it("on redelivery sends only to the chats that did not get it, with the same photo", async () => {
     const f = fakePorts([{ ok: true, jpeg }, { ok: false, reason: "should not be asked again" }]);
     f.failures.set(-222, [tgError(502)]);

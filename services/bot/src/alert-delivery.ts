@@ -15,7 +15,9 @@ export type DeliveryOutcome =
   /** Every chat has the alert (or refused it for good, listed in `gaveUp`): ack it. */
   | { kind: "delivered"; sentTo: number[]; gaveUp: number[]; photo: boolean }
   /** Some chats still wait: nak with `delayMs`, a redelivery sends only to `pending`. */
-  | { kind: "retry"; delayMs: number; pending: number[]; error: TelegramCallError };
+  | { kind: "retry"; delayMs: number; pending: number[]; error: TelegramCallError }
+  /** A redelivery of an event every chat already has: ack it, send nothing. */
+  | { kind: "duplicate" };
 
 interface EventRecord {
   /** Chats that have this alert, or refused it for good. */
@@ -39,8 +41,8 @@ export interface AlertDeliveryOptions {
 
 /**
  * Sends one alert to every allowed chat exactly once, across redeliveries of the same
- * event: it remembers per event which chats already have it (in memory, so a restart may
- * repeat an alert to a chat, but never skips one). Photo when the camera gives one, else the
+ * event: it remembers, for the last `maxTracked` events, which chats already have it (in
+ * memory, so a restart may repeat an alert to a chat, but never skips one). Photo when the camera gives one, else the
  * caption as text so the alert is not lost. Sends to the chats run in parallel.
  */
 export class AlertDelivery {
@@ -53,12 +55,15 @@ export class AlertDelivery {
 
   /** Events with a delivery in progress (some chats still waiting). */
   get tracked(): number {
-    return this.records.size;
+    let n = 0;
+    for (const rec of this.records.values()) if (this.chats.some((c) => !rec.done.has(c))) n++;
+    return n;
   }
 
   async deliver(event: PresenceEvent, signal: AbortSignal): Promise<DeliveryOutcome> {
     const rec = this.record(event.id);
     const pending = this.chats.filter((c) => !rec.done.has(c));
+    if (pending.length === 0 && rec.done.size > 0) return { kind: "duplicate" };
     if (pending.length > 0 && (rec.photo === undefined || (!rec.photo.ok && rec.done.size === 0))) {
       rec.photo = await this.opts.ports.snapshot(signal);
       if (!rec.photo.ok) this.opts.log.warn({ eventId: event.id, reason: rec.photo.reason }, "no photo for the alert; sending text");
@@ -76,7 +81,8 @@ export class AlertDelivery {
     }
     const still = this.chats.filter((c) => !rec.done.has(c));
     if (still.length === 0) {
-      this.records.delete(event.id);
+      // The record stays (bounded, oldest evicted): a redelivery of this event, e.g. after an
+      // ack deadline passed while another alert was slow, is then acked without sending again.
       const gaveUp = [...rec.gaveUp];
       return { kind: "delivered", sentTo: this.chats.filter((c) => !rec.gaveUp.has(c)), gaveUp, photo: rec.photo?.ok === true };
     }

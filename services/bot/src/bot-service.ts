@@ -42,6 +42,10 @@ export function createBotService(deps: BotServiceDeps) {
 
   const handle = async (event: Parameters<AlertDelivery["deliver"]>[0], signal: AbortSignal): Promise<AlertDecision> => {
     const outcome = await (delivery as AlertDelivery).deliver(event, signal);
+    if (outcome.kind === "duplicate") {
+      log.info({ eventId: event.id }, "alert redelivered but every chat has it; acked without sending");
+      return { ack: true };
+    }
     if (outcome.kind === "delivered") {
       delivered++;
       alerts.inc({ result: outcome.gaveUp.length > 0 ? "partial" : "delivered" });
