@@ -8,7 +8,7 @@ import { createMetrics, type ServiceMetrics } from "./metrics.js";
  * The first lines of every main.ts: validated config (or one clear fatal line and exit 1),
  * the root logger, metrics and the lifecycle with its signal handlers.
  */
-export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel: unknown }>(
+export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel: unknown; exitWithParent: unknown }>(
   service: ServiceName,
   spec: S,
 ): { cfg: ConfigOf<S>; log: Logger; lc: Lifecycle; metrics: ServiceMetrics } {
@@ -23,5 +23,12 @@ export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel
   }
   const device = cfg.deviceId as string;
   const log = createLogger({ service, device, level: cfg.logLevel as string });
-  return { cfg, log, lc: new Lifecycle(log), metrics: createMetrics(service, device) };
+  const lc = new Lifecycle(log);
+  if (cfg.exitWithParent === true) {
+    // The launcher holds the other end of stdin; it closes when the launcher dies, however.
+    process.stdin.on("end", () => void lc.shutdown("the launcher is gone").then(() => process.exit(0)));
+    process.stdin.on("error", () => undefined);
+    process.stdin.resume();
+  }
+  return { cfg, log, lc, metrics: createMetrics(service, device) };
 }

@@ -135,6 +135,11 @@ export const commonConfig = {
     schema: env.oneOf(["fatal", "error", "warn", "info", "debug", "trace"], "info"),
     doc: "Log level: fatal, error, warn, info, debug, trace.",
   },
+  exitWithParent: {
+    env: "PICKET_EXIT_WITH_PARENT",
+    schema: env.bool(false),
+    doc: "Stop when stdin closes. `npm start`'s launcher sets it, so no service outlives the launcher.",
+  },
   heartbeatMs: {
     env: "PICKET_HEARTBEAT_MS",
     schema: env.int(2000, 200, 60_000),

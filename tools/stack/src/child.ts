@@ -10,6 +10,8 @@ export interface ChildSpec {
   ready: RegExp;
   /** How to ask it to stop (default SIGTERM). */
   stopSignal?: NodeJS.Signals;
+  /** Restart it when it exits (default true). */
+  restart?: boolean;
 }
 
 /**
@@ -32,7 +34,9 @@ export class SupervisedChild {
   /** Starts and resolves when ready; rejects if it exits first or stays silent for `timeoutMs`. */
   start(timeoutMs = 60_000): Promise<void> {
     return new Promise((resolve, reject) => {
-      const proc = spawn(this.spec.cmd, this.spec.args, { env: { ...process.env, ...this.spec.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+      // stdin is a pipe the child watches (PICKET_EXIT_WITH_PARENT): if the launcher dies
+      // however it dies, the pipe closes and the child shuts down instead of lingering.
+      const proc = spawn(this.spec.cmd, this.spec.args, { env: { ...process.env, ...this.spec.env }, stdio: ["pipe", "pipe", "pipe"], detached: true });
       this.proc = proc;
       const startedAt = Date.now();
       let ready = false;
@@ -64,16 +68,15 @@ export class SupervisedChild {
       proc.once("exit", (code, signal) => {
         clearTimeout(timer);
         if (this.proc === proc) this.proc = undefined;
-        if (!ready) {
-          reject(new Error(`${this.spec.name} exited (${signal ?? code}) before it was ready`));
-          return;
-        }
-        if (this.stopping) return;
+        // A failed start rejects (the launcher reports it) and is retried like a crash:
+        // a Pi that boots before its network gets its bot once the network is there.
+        if (!ready) reject(new Error(`${this.spec.name} exited (${signal ?? code}) before it was ready`));
+        if (this.stopping || this.spec.restart === false) return;
         if (Date.now() - startedAt > 30_000) this.backoff.reset();
         const delay = this.backoff.next();
         this.onEvent(this.spec.name, `exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
         this.restartTimer = setTimeout(() => {
-          this.start().catch((err: unknown) => this.onEvent(this.spec.name, `restart failed: ${(err as Error).message}`));
+          this.start().catch(() => undefined); // its exit already said why, and schedules the next try
         }, delay);
       });
     });

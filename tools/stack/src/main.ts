@@ -26,9 +26,10 @@ if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL ===
   mkdirSync(store, { recursive: true });
   const port = process.env.PICKET_NATS_PORT ?? "4222";
   // nats-server exits 0 on SIGINT (1 on SIGTERM).
-  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", port, "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/, stopSignal: "SIGINT" });
+  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", port, "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/, stopSignal: "SIGINT", restart: false });
   env.PICKET_NATS_URL = `nats://127.0.0.1:${port}`;
 }
+env.PICKET_EXIT_WITH_PARENT = "1";
 const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
 specs.push(
   service("camera", /"msg":"camera starting"/),
@@ -41,7 +42,7 @@ specs.push(
 const children = specs.map((spec) => ({ spec, child: new SupervisedChild(spec, print, warn) }));
 let shuttingDown = false;
 
-async function shutdown(signal: string): Promise<void> {
+async function shutdown(signal: string, exitCode = 0): Promise<void> {
   if (shuttingDown) return;
   shuttingDown = true;
   say("stack", `${signal}: stopping services in reverse order`);
@@ -52,10 +53,11 @@ async function shutdown(signal: string): Promise<void> {
     codes.push(`${spec.name}=${code ?? "-"}`);
   }
   say("stack", `stopped in ${((Date.now() - started) / 1000).toFixed(1)} s (exit codes ${codes.join(" ")})`);
-  process.exit(0);
+  process.exit(exitCode);
 }
 process.on("SIGINT", () => void shutdown("SIGINT"));
 process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGHUP", () => void shutdown("SIGHUP"));
 
 const failed: string[] = [];
 for (const { spec, child } of children) {
@@ -66,13 +68,13 @@ for (const { spec, child } of children) {
     failed.push(spec.name);
     if (spec.name === "nats") {
       warn("stack", `${(err as Error).message}. Is another NATS server using its port? Stop it, set PICKET_NATS_PORT, or set PICKET_NATS_URL to use it.`);
-      await shutdown("start-up failed");
+      await shutdown("start-up failed", 1);
     }
-    warn("stack", `${(err as Error).message}; the rest of the stack goes on without it`);
+    warn("stack", `${(err as Error).message}; the rest of the stack goes on, and it is retried`);
   }
 }
 if (!shuttingDown) {
   const port = process.env.PICKET_HTTP_PORT ?? "8080";
   if (failed.length === 0) say("stack", `Picket is up: open http://localhost:${port}/ (Ctrl-C stops everything)`);
-  else warn("stack", `Picket is up without ${failed.join(", ")} (see the errors above)${failed.includes("web") ? "" : `: open http://localhost:${port}/`}; Ctrl-C stops everything`);
+  else warn("stack", `Picket is up without ${failed.join(", ")} for now (see the errors above; retrying)${failed.includes("web") ? "" : `: open http://localhost:${port}/`}; Ctrl-C stops everything`);
 }
