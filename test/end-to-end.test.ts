@@ -1,4 +1,6 @@
+import { rmSync } from "node:fs";
 import { connect } from "node:net";
+import { join } from "node:path";
 import { subjects } from "@picket/contracts";
 import { afterEach, describe, expect, it } from "vitest";
 import { metricTotal, testBus } from "./support/bus.js";
@@ -70,6 +72,21 @@ describe("the whole device stack", () => {
     // Live video flows again too.
     const snap = await fetch(`${web}/api/devices/${stack.device}/snapshot.jpg`);
     expect(snap.status).toBe(200);
+  });
+
+  it("recovers when NATS comes back with an empty store: the events stream and the bot's consumer are made again", async () => {
+    const { stack, api, web } = await fullStack();
+    await stack.nats.stop();
+    rmSync(join(stack.nats.storeDir, "jetstream"), { recursive: true, force: true });
+    await stack.nats.start();
+    for (const name of ALL) await stack.get(name).waitForMsg("reconnected to NATS", 20_000);
+
+    const res = await testAlarm(web, stack.device);
+    expect(res.status).toBe(202);
+    // Whichever notices first (pir storing, or the bot's consumer) makes the stream again.
+    expect([...stack.get("pir").logs, ...stack.get("bot").logs].some((l) => /created it again|creating it again/.test(l.msg))).toBe(true);
+    const [photo] = await api.waitForCalls("sendPhoto", 1, 40_000);
+    expect(photo?.chatId).toBe("4242");
   });
 
   it("logs and counts a malformed message on every subscribed subject, and every service keeps running", async () => {

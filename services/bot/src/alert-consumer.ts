@@ -96,20 +96,39 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
     /** Starts taking events, one at a time, in order. */
     async start(): Promise<void> {
       if (js === undefined) throw new Error("prepare() first");
-      const consumer = await js.consumers.get(EVENTS_STREAM, durable);
-      // Few buffered: a buffered event's ack deadline runs while another alert is being sent.
-      const msgs = await consumer.consume({ max_messages: 2 });
-      messages = msgs;
-      void (async () => {
-        for await (const s of msgs.status()) {
-          if (s.type === "heartbeats_missed" || s.type === "consumer_not_found" || s.type === "consumer_deleted" || s.type === "stream_not_found") {
-            log.warn({ status: s }, "alert consumer trouble; the client keeps trying");
+      const client = js;
+      const self = this;
+      let recreating = false;
+      const run = async (): Promise<void> => {
+        const consumer = await client.consumers.get(EVENTS_STREAM, durable);
+        // Few buffered: a buffered event's ack deadline runs while another alert is being sent.
+        const msgs = await consumer.consume({ max_messages: 2 });
+        messages = msgs;
+        void (async () => {
+          for await (const s of msgs.status()) {
+            if ((s.type === "consumer_not_found" || s.type === "consumer_deleted" || s.type === "stream_not_found") && !recreating) {
+              // A NATS server that came back with an empty store: make the stream and the
+              // consumer again, and consume afresh (the old pull does not pick up a new consumer).
+              recreating = true;
+              log.warn({ status: s.type }, "alert consumer missing; creating it again");
+              try {
+                await self.prepare();
+                await msgs.close();
+                loop = run();
+                loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
+              } catch (err) {
+                log.warn({ err }, "could not create the alert consumer yet; the client keeps trying");
+              } finally {
+                recreating = false;
+              }
+            } else if (s.type === "heartbeats_missed") {
+              log.warn({ status: s.type }, "alert consumer trouble; the client keeps trying");
+            }
           }
-        }
-      })().catch((err: unknown) => log.debug({ err }, "consumer status ended"));
-      loop = (async () => {
+        })().catch((err: unknown) => log.debug({ err }, "consumer status ended"));
         for await (const m of msgs) await process(m);
-      })();
+      };
+      loop = run();
       loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
     },
     /** Stops taking events; one in flight is cancelled and nak'ed so it is redelivered at once. */

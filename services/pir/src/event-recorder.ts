@@ -7,14 +7,19 @@ import { Backoff, type JetStreamClient, type Logger } from "@picket/runtime";
  * once. Anything else reacts to the stored event, never to this process.
  */
 export class EventRecorder {
-  private queue: { event: PresenceEvent; done: (ok: boolean) => void }[] = [];
+  private queue: { event: PresenceEvent; done: (ok: boolean) => void; since: number }[] = [];
   private running = false;
   private stopped = false;
   private wake: (() => void) | undefined;
 
+  /**
+   * @param recover re-creates the stream; called when the server answers that it has none
+   *   (a NATS server that came back with an empty store).
+   */
   constructor(
     private readonly js: JetStreamClient,
     private readonly log: Logger,
+    private readonly recover: () => Promise<unknown> = async () => undefined,
     private readonly backoff = new Backoff({ initialMs: 200, maxMs: 5_000 }),
   ) {}
 
@@ -22,10 +27,16 @@ export class EventRecorder {
     return this.queue.length;
   }
 
+  /** How long the oldest event has waited to be stored, ms (0 when none waits). */
+  oldestPendingMs(now = Date.now()): number {
+    const head = this.queue[0];
+    return head === undefined ? 0 : now - head.since;
+  }
+
   /** Resolves true once stored, false if the service stops first. */
   record(event: PresenceEvent): Promise<boolean> {
     return new Promise((resolve) => {
-      this.queue.push({ event, done: resolve });
+      this.queue.push({ event, done: resolve, since: Date.now() });
       if (!this.running) void this.drain();
     });
   }
@@ -46,6 +57,12 @@ export class EventRecorder {
       } catch (err) {
         const delay = this.backoff.next();
         this.log.warn({ err, eventId: head.event.id, retryInMs: delay, pending: this.queue.length }, "event not stored yet; retrying");
+        if (err instanceof Error && /no responders|stream not found|not enabled/i.test(err.message)) {
+          await this.recover().then(
+            () => this.log.warn("the events stream was missing; created it again"),
+            (e: unknown) => this.log.warn({ err: e }, "could not create the events stream yet"),
+          );
+        }
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, delay);
           this.wake = () => {

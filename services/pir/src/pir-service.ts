@@ -1,6 +1,7 @@
 import { PirEdge, TestAlarmRequest, settingsKeys, subjects } from "@picket/contracts";
 import {
   Counter,
+  ensureEventsStream,
   subscribeJson,
   watchConnection,
   type JetStreamClient,
@@ -38,7 +39,7 @@ export function createPirService(deps: PirServiceDeps) {
   const log = deps.log.child({ module: "pir" });
   const link = watchConnection(nc);
   const rule = new PresenceRule({ device, cooldownMs: deps.cooldownMs, newId: (at) => newEventId(at) });
-  const recorder = new EventRecorder(deps.js, log);
+  const recorder = new EventRecorder(deps.js, log, () => ensureEventsStream(nc));
   const edges = new Counter({ name: "picket_pir_edges_total", help: "Debounced PIR edges", labelNames: ["level"] as const, registers: [deps.metrics.registry] });
   const alarms = new Counter({ name: "picket_presence_events_total", help: "Presence events raised", labelNames: ["trigger"] as const, registers: [deps.metrics.registry] });
   let debouncer: Debouncer | undefined;
@@ -103,7 +104,9 @@ export function createPirService(deps: PirServiceDeps) {
       recorder.stop();
     },
     health() {
-      return { ok: link.connected, nats: link.connected, armed: rule.armed, pendingEvents: recorder.pending };
+      // Unhealthy while an alarm cannot be stored: it has not reached anyone yet.
+      const stuckMs = recorder.oldestPendingMs();
+      return { ok: link.connected && stuckMs < 5_000, nats: link.connected, armed: rule.armed, pendingEvents: recorder.pending, oldestPendingMs: stuckMs };
     },
     vitals(): Record<string, number> {
       return { armed: rule.armed ? 1 : 0, pendingEvents: recorder.pending, lastEdgeAgeS: lastEdgeAt === 0 ? -1 : Math.round((Date.now() - lastEdgeAt) / 1000) };
