@@ -92,6 +92,7 @@ export class LivePlayer {
   private readonly captured = new Map<number, number>();
   private readonly sink: FrameSink;
   private retryMs = 500;
+  private decoderErrors = 0;
   private retryTimer: number | undefined;
   private stopped = false;
   private window: { at: number; bytes: number }[] = [];
@@ -163,25 +164,46 @@ export class LivePlayer {
   }
 
   private configure(): void {
-    if (this.info === undefined) return;
+    const info = this.info;
+    if (info === undefined) return;
     if (this.decoder !== undefined && this.decoder.state !== "closed") this.decoder.close();
-    this.sink.resize(this.info.width, this.info.height);
-    this.decoder = new VideoDecoder({
-      output: (frame) => this.draw(frame),
-      error: (err) => {
-        console.warn("decoder error; restarting at the next keyframe", err);
-        this.decoder = undefined;
-        this.configure();
-      },
-    });
-    this.decoder.configure({ codec: this.info.codec, optimizeForLatency: true });
+    this.decoder = undefined;
     this.needKey = true;
+    const config: VideoDecoderConfig = { codec: info.codec, optimizeForLatency: true };
+    VideoDecoder.isConfigSupported(config)
+      .then((support) => {
+        if (this.info !== info || this.stopped) return;
+        if (support.supported !== true) {
+          this.setState("unsupported");
+          return;
+        }
+        this.sink.resize(info.width, info.height);
+        const decoder = new VideoDecoder({
+          output: (frame) => this.draw(frame),
+          error: (err) => {
+            if (this.decoder !== decoder) return;
+            this.decoder = undefined;
+            if (err.name === "NotSupportedError") {
+              this.setState("unsupported");
+              return;
+            }
+            // Restart at the next keyframe, backing off if errors repeat.
+            this.decoderErrors++;
+            console.warn("decoder error; restarting at the next keyframe", err);
+            window.setTimeout(() => this.info === info && this.configure(), Math.min(5_000, 100 * 2 ** Math.min(this.decoderErrors, 6)));
+          },
+        });
+        decoder.configure(config);
+        this.decoder = decoder;
+      })
+      .catch(() => this.setState("unsupported"));
   }
 
   private frame(buf: ArrayBuffer): void {
     const f = decodeLiveFrame(buf);
     const now = wallMs();
     this.window.push({ at: now, bytes: buf.byteLength });
+    while ((this.window[0]?.at ?? now) < now - 2_000) this.window.shift();
     if (this.decoder === undefined || this.decoder.state !== "configured") return;
     if (this.needKey && !f.key) return;
     // A decoder that cannot keep up skips to the next keyframe instead of drifting behind.
@@ -207,7 +229,7 @@ export class LivePlayer {
     }
     if (this.captured.size > 64) this.captured.clear();
     if (this.stats.state !== "live") this.setState("live");
-    this.window = this.window.filter((w) => w.at > now - 2_000);
+    this.decoderErrors = 0;
     // Rates over the span actually seen, so the first second after connecting reads right.
     const spanS = Math.max(0.2, (now - (this.window[0]?.at ?? now)) / 1000);
     this.stats.fps = Math.round(((this.window.length - 1) / spanS) * 10) / 10;
