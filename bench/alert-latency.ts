@@ -7,7 +7,7 @@ import { subjects } from "@picket/contracts";
 import { connectBus, createLogger } from "@picket/runtime";
 import { startStack } from "../test/support/stack.js";
 import { startTelegramApi } from "../test/support/telegram-api.js";
-import { percentile, report } from "./lib/result.js";
+import { percentile, summary, report } from "./lib/result.js";
 
 const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
 const CHAT = "111";
@@ -56,10 +56,7 @@ report({
   met: p95 <= TARGET_P95_MS,
   samples: latencies.length,
   details: {
-    p50: round(percentile(latencies, 50)),
-    p95: round(p95),
-    max: round(Math.max(...latencies)),
-    min: round(Math.min(...latencies)),
+    ...summary(latencies),
     warmup: warmup.map(round),
     path: "PIR pulse published → pir (sim driver, leading-edge debounce) → JetStream event → bot durable consumer → camera snapshot → sendPhoto fully received",
     spacingMs: SPACING_MS,

@@ -9,7 +9,7 @@ import { connectBus, createLogger } from "@picket/runtime";
 import { freePort } from "../test/support/ports.js";
 import { startStack } from "../test/support/stack.js";
 import { launchChromium, playerStats, waitForFirstFrame } from "./lib/browser.js";
-import { percentile, report } from "./lib/result.js";
+import { percentile, summary, report } from "./lib/result.js";
 
 const TARGET_P95_MS = 15;
 const WARMUP_MS = 4_000;
@@ -19,8 +19,6 @@ const COLLECT_TIMEOUT_MS = 60_000;
 
 const wallMs = () => performance.timeOrigin + performance.now();
 const round = (n: number) => Math.round(n * 10) / 10;
-const summary = (xs: number[]) =>
-  xs.length === 0 ? { n: 0 } : { n: xs.length, p50: round(percentile(xs, 50)), p95: round(percentile(xs, 95)), p99: round(percentile(xs, 99)), max: round(Math.max(...xs)) };
 
 /**
  * Page instrumentation, installed before the player's script runs. It does not change what
@@ -220,11 +218,7 @@ report({
   met: p95 <= TARGET_P95_MS,
   samples: latencies.length,
   details: {
-    p50: round(percentile(latencies, 50)),
-    p95: round(p95),
-    p99: round(percentile(latencies, 99)),
-    max: round(Math.max(...latencies)),
-    min: round(Math.min(...latencies)),
+    ...summary(latencies),
     over15ms: latencies.filter((l) => l > 15).length,
     over40ms: latencies.filter((l) => l > 40).length,
     frames: latencies.length,

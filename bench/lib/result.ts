@@ -24,6 +24,13 @@ export function percentile(values: number[], p: number): number {
 
 const round = (n: number) => Math.round(n * 100) / 100;
 
+/** Count and p50/p95/p99/max/min of a sample, to 0.1; just `{ n: 0 }` when empty. */
+export function summary(values: number[]): { n: number; p50?: number; p95?: number; p99?: number; max?: number; min?: number } {
+  if (values.length === 0) return { n: 0 };
+  const r = (n: number) => Math.round(n * 10) / 10;
+  return { n: values.length, p50: r(percentile(values, 50)), p95: r(percentile(values, 95)), p99: r(percentile(values, 99)), max: r(Math.max(...values)), min: r(Math.min(...values)) };
+}
+
 /** Prints the figure and writes bench/results/<name>.json. */
 export function report(result: BenchResult): void {
   const out = {
