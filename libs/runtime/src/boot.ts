@@ -25,10 +25,19 @@ export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel
   const log = createLogger({ service, device, level: cfg.logLevel as string });
   const lc = new Lifecycle(log);
   if (cfg.exitWithParent === true) {
-    // The launcher holds the other end of stdin; it closes when the launcher dies, however.
-    process.stdin.on("end", () => void lc.shutdown("the launcher is gone").then(() => process.exit(0)));
+    // The launcher holds the other end of stdin, which closes when it dies, however it dies;
+    // a re-parented process (the parent pid changes) is the backstop.
+    // Its stdout is gone too: log nothing more (a write to the dead pipe would be retried at
+    // exit for ever), stop the parts in order, then leave without running exit handlers.
+    const gone = () => {
+      log.level = "silent";
+      void lc.shutdown("the launcher is gone").then(() => process.kill(process.pid, "SIGKILL"));
+    };
+    process.stdin.on("end", gone);
     process.stdin.on("error", () => undefined);
     process.stdin.resume();
+    const parent = process.ppid;
+    setInterval(() => process.ppid !== parent && gone(), 1_000).unref();
   }
   return { cfg, log, lc, metrics: createMetrics(service, device) };
 }
