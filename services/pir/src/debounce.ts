@@ -5,8 +5,9 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
+/** Monotonic: a wall-clock jump (a Pi without an RTC setting its time) must not hold edges back. */
 export const realTimers: Timers = {
-  now: () => Date.now(),
+  now: () => performance.now(),
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };

@@ -47,12 +47,14 @@ export function createPirService(deps: PirServiceDeps) {
   let watcher: AsyncIterable<unknown> & { stop?: () => void } | undefined;
   let lastEdgeAt = 0;
 
-  const onEdge = (level: 0 | 1, at: number) => {
+  /** `mono` is when the level changed on the debouncer's monotonic clock. */
+  const onEdge = (level: 0 | 1, mono: number) => {
+    const at = Math.round(Date.now() - (performance.now() - mono));
     lastEdgeAt = at;
     edges.inc({ level: String(level) });
     const edge: PirEdge = { device, level, at, driver: deps.driver.name };
     nc.publish(subjects.pirEdge(device), JSON.stringify(edge));
-    const event = rule.onPir(level, at);
+    const event = rule.onPir(level, at, mono);
     if (event === undefined) {
       if (level === 1) log.debug({ armed: rule.armed }, "PIR rise without alarm (disarmed or cooling down)");
       return;

@@ -88,3 +88,14 @@ describe("newEventId", () => {
     expect(newEventId(T0, () => 0.1)).not.toBe(newEventId(T0, () => 0.2));
   });
 });
+
+describe("clock jumps", () => {
+  it("keeps the cooldown on the monotonic clock when the wall clock jumps back", () => {
+    const rule = new PresenceRule({ device: "cam", cooldownMs: 30_000, newId: (at) => newEventId(at) });
+    expect(rule.onPir(1, 1_800_000_000_000, 1_000)).toBeDefined();
+    // The wall clock is set back an hour (NTP on a Pi without an RTC); 40 s pass for real.
+    const later = rule.onPir(1, 1_800_000_000_000 - 3_600_000 + 40_000, 41_000);
+    expect(later).toBeDefined();
+    expect(later?.at).toBe(1_800_000_000_000 - 3_600_000 + 40_000);
+  });
+});

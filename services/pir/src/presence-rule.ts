@@ -27,11 +27,15 @@ export class PresenceRule {
     return this.arming === "armed";
   }
 
-  /** A debounced PIR level change. Returns the event to record, if any. */
-  onPir(level: 0 | 1, at: number): PresenceEvent | undefined {
+  /**
+   * A debounced PIR level change at wall-clock `at`. `mono` is the same moment on a monotonic
+   * clock, for the cooldown, so a clock jump neither suppresses nor doubles alarms.
+   * Returns the event to record, if any.
+   */
+  onPir(level: 0 | 1, at: number, mono: number = at): PresenceEvent | undefined {
     if (level !== 1 || this.arming !== "armed") return undefined;
-    if (at - this.lastAlarmAt < this.opts.cooldownMs) return undefined;
-    this.lastAlarmAt = at;
+    if (mono - this.lastAlarmAt < this.opts.cooldownMs) return undefined;
+    this.lastAlarmAt = mono;
     return this.event(at, ["pir"], false);
   }
 
