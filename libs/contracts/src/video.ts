@@ -1,5 +1,8 @@
 import { DecodeError } from "./decode.js";
 
+/** Wall-clock time in µs since the epoch, at sub-millisecond resolution: the clock of every µs stamp here and in live frames. */
+export const wallClockUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
+
 /** NATS header names carried by every `picket.<d>.video.<profile>` message. */
 export const VideoHeader = {
   seq: "Picket-Seq",

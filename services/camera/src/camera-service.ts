@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { SnapshotRequest, decodeJson, splitPayload, subjects, videoHeaders } from "@picket/contracts";
+import { SnapshotRequest, decodeJson, splitPayload, subjects, videoHeaders, wallClockUs } from "@picket/contracts";
 import {
   Counter,
   Gauge,
@@ -12,7 +12,7 @@ import {
   type Subscription,
 } from "@picket/runtime";
 import { buildCapturePlan } from "./capture-command.js";
-import { Capture, wallClockUs, type EncodedFrame } from "./capture.js";
+import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
 import { jpegSize } from "./jpeg-splitter.js";
 

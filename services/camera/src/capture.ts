@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
+import { wallClockUs } from "@picket/contracts";
 import { Backoff, hideUrlPasswords, type Logger } from "@picket/runtime";
 import type { CapturePlan } from "./capture-command.js";
 import { FlvDemuxer } from "./flv-demuxer.js";
@@ -36,7 +37,6 @@ export interface CaptureOptions {
 /** ffmpeg lines that say nothing an operator can act on. */
 const NOISE = /deprecated pixel format used|Failed to update header with correct/;
 
-export const wallClockUs = (): number => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
  * Runs the capture processes of a plan and turns their output into frames and stills.

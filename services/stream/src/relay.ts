@@ -1,4 +1,4 @@
-import { PartAssembler, Viewer, encodeLiveFrame, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
+import { PartAssembler, Viewer, encodeLiveFrame, wallClockUs, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
 import { Counter, Gauge, reportBadMessage, type Logger, type Msg, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { GopCache } from "./gop-cache.js";
 import type { BackpressureMarks, ViewerSocket } from "@picket/contracts";
@@ -26,7 +26,6 @@ export interface RelayOptions {
   nowUs?: () => number;
 }
 
-const nowUsDefault = () => Math.round((performance.timeOrigin + performance.now()) * 1000);
 
 /**
  * One bus subscription per (device, profile) that has viewers, none without: on a hub, video
@@ -43,7 +42,7 @@ export class Relay {
 
   constructor(private readonly opts: RelayOptions) {
     this.log = opts.log.child({ module: "relay" });
-    this.nowUs = opts.nowUs ?? nowUsDefault;
+    this.nowUs = opts.nowUs ?? wallClockUs;
     const registers = [opts.metrics.registry];
     this.frames = new Counter({ name: "picket_stream_frames_total", help: "Frames received from the bus", labelNames: ["result"] as const, registers });
     this.skips = new Counter({ name: "picket_stream_viewer_skips_total", help: "Times a slow viewer skipped to the next keyframe", registers });
