@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { Viewer, type CachedFrame, type ViewerSocket } from "./live-viewer.js";
+import { describe, expect, it, vi } from "vitest";
+import { Viewer, startPinger, type CachedFrame, type ViewerSocket } from "./live-viewer.js";
 
 class FakeSocket implements ViewerSocket {
   bufferedAmount = 0;
@@ -103,5 +103,30 @@ describe("Viewer", () => {
     expect(viewer.offer(frame(3, true))).toBe(true);
     expect(socket.sent).toEqual([1, 3]);
     expect(viewer.skips).toBe(0);
+  });
+});
+
+describe("startPinger", () => {
+  it("pings every socket and terminates one that did not answer the previous ping", () => {
+    vi.useFakeTimers();
+    try {
+      const make = () => {
+        const s = { pings: 0, terminated: false, pong: () => {}, ping() { this.pings++; }, terminate() { this.terminated = true; }, on(_e: "pong", fn: () => void) { s.pong = fn; } };
+        return s;
+      };
+      const [answers, silent] = [make(), make()];
+      const pinger = startPinger(() => [answers, silent], 1_000);
+      pinger.track(answers);
+      pinger.track(silent);
+      vi.advanceTimersByTime(1_000);
+      expect([answers.pings, silent.pings]).toEqual([1, 1]);
+      answers.pong();
+      vi.advanceTimersByTime(1_000);
+      expect(answers.terminated).toBe(false);
+      expect(silent.terminated).toBe(true);
+      pinger.stop();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -19,6 +19,39 @@ export interface BackpressureMarks {
   lowBytes: number;
 }
 
+/** What the pinger needs of a websocket (the `ws` package's WebSocket has it). */
+export interface PingableSocket {
+  ping(): void;
+  terminate(): void;
+  on(event: "pong", listener: () => void): unknown;
+}
+
+/**
+ * Finds dead viewers (a phone that dropped off the network) by ping within two intervals
+ * instead of TCP's minutes: every `intervalMs` each socket is pinged, and one that did not
+ * answer the previous ping is terminated. `track` each socket as it connects.
+ */
+export function startPinger(sockets: () => Iterable<PingableSocket>, intervalMs = 15_000): { track(socket: PingableSocket): void; stop(): void } {
+  const waiting = new WeakSet<PingableSocket>();
+  const timer = setInterval(() => {
+    for (const socket of sockets()) {
+      if (waiting.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      waiting.add(socket);
+      socket.ping();
+    }
+  }, intervalMs);
+  (timer as { unref?: () => void }).unref?.();
+  return {
+    track(socket) {
+      socket.on("pong", () => waiting.delete(socket));
+    },
+    stop: () => clearInterval(timer),
+  };
+}
+
 /**
  * One viewer's send policy, used wherever live frames meet a socket (the stream service, and
  * the web service's proxy, which sits in front of the browser's socket). A viewer that falls behind (socket queue over the high mark)

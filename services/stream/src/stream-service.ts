@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { WebSocketServer, type WebSocket } from "ws";
-import { isDeviceId, isProfileName } from "@picket/contracts";
+import { WebSocketServer } from "ws";
+import { isDeviceId, isProfileName, startPinger } from "@picket/contracts";
 import { watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { Relay } from "./relay.js";
 
@@ -46,18 +46,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     sourceTimeoutMs: deps.sourceTimeoutMs,
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
-  const alive = new WeakMap<WebSocket, boolean>();
-  const pinger = setInterval(() => {
-    for (const ws of wss.clients) {
-      if (alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      alive.set(ws, false);
-      ws.ping();
-    }
-  }, 15_000);
-  pinger.unref();
+  const pinger = startPinger(() => wss.clients);
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
@@ -68,8 +57,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      alive.set(ws, true);
-      ws.on("pong", () => alive.set(ws, true));
+      pinger.track(ws);
       ws.on("error", (err) => log.debug({ err }, "viewer socket error"));
       // Viewers only listen; anything they send is ignored (and size-capped by maxPayload).
       const viewer = relay.join(target.device, target.profile, ws);
@@ -84,7 +72,7 @@ export function createStreamService(deps: StreamServiceDeps) {
   return {
     handleUpgrade,
     async stop(): Promise<void> {
-      clearInterval(pinger);
+      pinger.stop();
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
       relay.close();
       wss.close();

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES } from "@picket/contracts";
+import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES, startPinger } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
 
 const PATH = /^\/api\/live\/([^/?]+)\/([^/?]+)$/;
@@ -18,19 +18,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
   const pairs = new Set<{ browser: WebSocket; upstream: WebSocket }>();
   const high = opts.highWaterBytes ?? 512 * 1024;
   let skips = 0;
-  // A phone that drops off the network is noticed by ping within 30 s, not by TCP in minutes.
-  const alive = new WeakMap<WebSocket, boolean>();
-  const pinger = setInterval(() => {
-    for (const { browser } of pairs) {
-      if (alive.get(browser) === false) {
-        browser.terminate();
-        continue;
-      }
-      alive.set(browser, false);
-      browser.ping();
-    }
-  }, 15_000);
-  pinger.unref();
+  const pinger = startPinger(() => [...pairs].map((p) => p.browser));
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
     socket.on("error", () => socket.destroy());
@@ -51,8 +39,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
     wss.handleUpgrade(req, socket, head, (browser) => {
       const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}`, { perMessageDeflate: false });
       const pair = { browser, upstream };
-      alive.set(browser, true);
-      browser.on("pong", () => alive.set(browser, true));
+      pinger.track(browser);
       const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) });
       pairs.add(pair);
       upstream.binaryType = "nodebuffer";
@@ -88,7 +75,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
   return {
     handleUpgrade,
     close(): void {
-      clearInterval(pinger);
+      pinger.stop();
       for (const { browser, upstream } of pairs) {
         browser.close(1001, "server shutting down");
         upstream.terminate();
