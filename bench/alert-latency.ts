@@ -7,7 +7,7 @@ import { subjects } from "@picket/contracts";
 import { connectBus, createLogger } from "@picket/runtime";
 import { startStack } from "../test/support/stack.js";
 import { startTelegramApi } from "../test/support/telegram-api.js";
-import { percentile, summary, report } from "./lib/result.js";
+import { reportLatency } from "./lib/result.js";
 
 const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
 const CHAT = "111";
@@ -47,19 +47,9 @@ try {
 }
 
 const round = (n: number) => Math.round(n * 10) / 10;
-const p95 = percentile(latencies, 95);
-report({
-  name: "alert-latency",
-  value: p95,
-  unit: "ms",
-  target: `p95 <= ${TARGET_P95_MS}`,
-  met: p95 <= TARGET_P95_MS,
-  samples: latencies.length,
-  details: {
-    ...summary(latencies),
-    warmup: warmup.map(round),
-    path: "PIR pulse published → pir (sim driver, leading-edge debounce) → JetStream event → bot durable consumer → camera snapshot → sendPhoto fully received",
-    spacingMs: SPACING_MS,
-    photoBytes: double.calls("sendPhoto").at(-1)?.files.photo?.length,
-  },
+reportLatency("alert-latency", latencies, TARGET_P95_MS, {
+  warmup: warmup.map(round),
+  path: "PIR pulse published → pir (sim driver, leading-edge debounce) → JetStream event → bot durable consumer → camera snapshot → sendPhoto fully received",
+  spacingMs: SPACING_MS,
+  photoBytes: double.calls("sendPhoto").at(-1)?.files.photo?.length,
 });

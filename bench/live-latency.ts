@@ -9,7 +9,7 @@ import { connectBus, createLogger } from "@picket/runtime";
 import { freePort } from "../test/support/ports.js";
 import { startStack } from "../test/support/stack.js";
 import { launchChromium, playerStats, waitForFirstFrame } from "./lib/browser.js";
-import { percentile, summary, report } from "./lib/result.js";
+import { summary, reportLatency } from "./lib/result.js";
 
 const TARGET_P95_MS = 15;
 const WARMUP_MS = 4_000;
@@ -209,48 +209,38 @@ const keys = legs.filter((l) => l.key);
 const deltas = legs.filter((l) => !l.key);
 const worst = [...legs].sort((a, b) => b.total - a.total).slice(0, 8).map((l) => ({ ...l, toStream: round(l.toStream), toPage: round(l.toPage), decode: round(l.decode), total: round(l.total) }));
 
-const p95 = percentile(latencies, 95);
-report({
-  name: "live-latency",
-  value: p95,
-  unit: "ms",
-  target: `p95 <= ${TARGET_P95_MS}`,
-  met: p95 <= TARGET_P95_MS,
-  samples: latencies.length,
-  details: {
-    ...summary(latencies),
-    over15ms: latencies.filter((l) => l > 15).length,
-    over40ms: latencies.filter((l) => l > 40).length,
-    frames: latencies.length,
-    windowS: round(windowS),
-    fpsObserved: result.fps,
-    decodedFps: round(result.decodedInWindow / windowS),
-    publishedFps: round(pubInWindow.length / windowS),
-    framesPublished: pubInWindow.length,
-    framesArrivedInPage: rec.arrivals.length,
-    framesSubmittedToDecoder: submittedPts.size,
-    framesDecoded: result.decodedInWindow,
-    framesDropped: Math.max(0, pubInWindow.length - result.decodedInWindow),
-    notDeliveredToPage: notArrived,
-    arrivedNotDecoded: rec.arrivals.filter((a) => !decodedPts.has(a.ptsUs)).length,
-    cameraSeqGaps: seqGaps,
-    cameraIntervalMs: summary(captureIntervals),
-    legsMs: {
-      cameraToStream: leg((l) => l.toStream),
-      streamToPage: leg((l) => l.toPage),
-      pageToDecoded: leg((l) => l.decode),
-      total: leg((l) => l.total),
-      totalKeyframes: leg((l) => l.total, keys),
-      totalDeltaFrames: leg((l) => l.total, deltas),
-      benchBusSubscriber: summary(pubInWindow.map((p) => p.busMs)),
-    },
-    frameKB: { key: summary(keys.map((l) => l.kB)), delta: summary(deltas.map((l) => l.kB)) },
-    decodeQueueAtSubmit: summary(rec.decodes.map((d) => d.queue)),
-    worstFrames: worst,
-    stream: { ...result.stream, kbps: result.kbps },
-    pageClockOffsetMs: round(result.clockOffsetMs),
-    pageErrors,
-    path: "camera (ffmpeg libx264 ultrafast/zerolatency → FLV → capture stamp) → nats-server → stream relay → web live proxy → websocket → Chromium WebCodecs VideoDecoder output",
-    chromium: "headless, --disable-gpu (software H.264 decode)",
+reportLatency("live-latency", latencies, TARGET_P95_MS, {
+  over15ms: latencies.filter((l) => l > 15).length,
+  over40ms: latencies.filter((l) => l > 40).length,
+  frames: latencies.length,
+  windowS: round(windowS),
+  fpsObserved: result.fps,
+  decodedFps: round(result.decodedInWindow / windowS),
+  publishedFps: round(pubInWindow.length / windowS),
+  framesPublished: pubInWindow.length,
+  framesArrivedInPage: rec.arrivals.length,
+  framesSubmittedToDecoder: submittedPts.size,
+  framesDecoded: result.decodedInWindow,
+  framesDropped: Math.max(0, pubInWindow.length - result.decodedInWindow),
+  notDeliveredToPage: notArrived,
+  arrivedNotDecoded: rec.arrivals.filter((a) => !decodedPts.has(a.ptsUs)).length,
+  cameraSeqGaps: seqGaps,
+  cameraIntervalMs: summary(captureIntervals),
+  legsMs: {
+    cameraToStream: leg((l) => l.toStream),
+    streamToPage: leg((l) => l.toPage),
+    pageToDecoded: leg((l) => l.decode),
+    total: leg((l) => l.total),
+    totalKeyframes: leg((l) => l.total, keys),
+    totalDeltaFrames: leg((l) => l.total, deltas),
+    benchBusSubscriber: summary(pubInWindow.map((p) => p.busMs)),
   },
+  frameKB: { key: summary(keys.map((l) => l.kB)), delta: summary(deltas.map((l) => l.kB)) },
+  decodeQueueAtSubmit: summary(rec.decodes.map((d) => d.queue)),
+  worstFrames: worst,
+  stream: { ...result.stream, kbps: result.kbps },
+  pageClockOffsetMs: round(result.clockOffsetMs),
+  pageErrors,
+  path: "camera (ffmpeg libx264 ultrafast/zerolatency → FLV → capture stamp) → nats-server → stream relay → web live proxy → websocket → Chromium WebCodecs VideoDecoder output",
+  chromium: "headless, --disable-gpu (software H.264 decode)",
 });

@@ -45,3 +45,17 @@ export function report(result: BenchResult): void {
   console.log(`${result.name}: ${out.value} ${result.unit} (target ${result.target}: ${result.met ? "met" : "NOT met"}) over ${result.samples} samples`);
   if (result.details !== undefined) console.log(JSON.stringify(result.details, null, 2));
 }
+
+/** Reports a latency sample (ms) whose headline is its p95 against `targetP95Ms`, with its summary first in the details. */
+export function reportLatency(name: string, latencies: number[], targetP95Ms: number, details: Record<string, unknown>): void {
+  const p95 = percentile(latencies, 95);
+  report({
+    name,
+    value: p95,
+    unit: "ms",
+    target: `p95 <= ${targetP95Ms}`,
+    met: p95 <= targetP95Ms,
+    samples: latencies.length,
+    details: { ...summary(latencies), ...details },
+  });
+}
