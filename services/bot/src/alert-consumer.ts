@@ -46,8 +46,13 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
   let inFlight = 0;
+  // When this consumer last certainly had everything before: made, or the stored time of the
+  // last event it took. A consumer made again after a loss starts from here, so an event
+  // stored meanwhile (by a pir that noticed the empty store first) is not skipped.
+  let caughtUpTo = new Date();
 
   const process = async (m: JsMsg): Promise<void> => {
+    caughtUpTo = m.time;
     let event: PresenceEvent;
     try {
       event = decodeJson(PresenceEvent, m.data, m.subject);
@@ -77,27 +82,32 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
     }
   };
 
+  /** Makes the stream and the durable consumer, or updates the consumer. A new consumer starts at the next event, or (after a loss) where this one was caught up to. */
+  const ensure = async (from: "new" | "by_start_time"): Promise<void> => {
+    js = await ensureEventsStream(nc);
+    const jsm = await jetstreamManager(nc);
+    const settings = { description: "Telegram alerts of the bot service", filter_subject: filter, ack_wait: ACK_WAIT_MS * NS_PER_MS, max_deliver: -1, max_ack_pending: 100 };
+    try {
+      await jsm.consumers.info(EVENTS_STREAM, durable);
+      await jsm.consumers.update(EVENTS_STREAM, durable, settings);
+    } catch (err) {
+      if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
+      const start = from === "by_start_time" ? { deliver_policy: DeliverPolicy.StartTime, opt_start_time: new Date(caughtUpTo.getTime() - 1_000).toISOString() } : { deliver_policy: DeliverPolicy.New };
+      await jsm.consumers.add(EVENTS_STREAM, { ...settings, durable_name: durable, ack_policy: AckPolicy.Explicit, ...start });
+    }
+    log.info({ durable, subject: filter }, "alert consumer ready");
+  };
+
   return {
     durable,
     /** Creates the stream and the durable consumer (or updates it), so events are kept for the bot from now on. */
     async prepare(): Promise<void> {
-      js = await ensureEventsStream(nc);
-      const jsm = await jetstreamManager(nc);
-      const settings = { description: "Telegram alerts of the bot service", filter_subject: filter, ack_wait: ACK_WAIT_MS * NS_PER_MS, max_deliver: -1, max_ack_pending: 100 };
-      try {
-        await jsm.consumers.info(EVENTS_STREAM, durable);
-        await jsm.consumers.update(EVENTS_STREAM, durable, settings);
-      } catch (err) {
-        if (!(err instanceof Error && /not found/i.test(err.message))) throw err;
-        await jsm.consumers.add(EVENTS_STREAM, { ...settings, durable_name: durable, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.New });
-      }
-      log.info({ durable, subject: filter }, "alert consumer ready");
+      await ensure("new");
     },
     /** Starts taking events, one at a time, in order. */
     async start(): Promise<void> {
       if (js === undefined) throw new Error("prepare() first");
       const client = js;
-      const self = this;
       let recreating = false;
       const run = async (): Promise<void> => {
         const consumer = await client.consumers.get(EVENTS_STREAM, durable);
@@ -112,7 +122,7 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
               recreating = true;
               log.warn({ status: s.type }, "alert consumer missing; creating it again");
               try {
-                await self.prepare();
+                await ensure("by_start_time");
                 await msgs.close();
                 loop = run();
                 loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
