@@ -23,19 +23,127 @@ export type PirInject = z.infer<typeof PirInject>;
 export const Trigger = z.enum(["pir", "motion", "test"]);
 export type Trigger = z.infer<typeof Trigger>;
 
+/** A point in frame coordinates as fractions of the width and height: (0,0) top left, (1,1) bottom right. */
+const unit = z.number().min(0).max(1);
+export const Point = z.tuple([unit, unit]);
+export type Point = z.infer<typeof Point>;
+/** A polygon of at least three points, in frame coordinates. */
+export const Polygon = z.array(Point).min(3).max(64);
+export type Polygon = z.infer<typeof Polygon>;
+/** A rectangle in frame coordinates. */
+export const Box = z.strictObject({ x: unit, y: unit, w: unit, h: unit });
+export type Box = z.infer<typeof Box>;
+
+/**
+ * Camera motion settings (settings bucket, `devices.<d>.motion`; changed live).
+ * `sensitivity` 1 (only large, clear movement) … 10 (small movement); 5 is the default.
+ * Pixels inside a mask are never looked at. With zones, only motion inside a zone counts.
+ */
+export const MotionSettings = z.strictObject({
+  sensitivity: z.number().int().min(1).max(10).default(5),
+  masks: z.array(Polygon).max(16).default([]),
+  zones: z.array(z.strictObject({ name: z.string().regex(/^[A-Za-z0-9 _-]{1,32}$/), polygon: Polygon })).max(16).default([]),
+});
+export type MotionSettings = z.infer<typeof MotionSettings>;
+
+/**
+ * The camera's motion detector, a few times a second while something moves, and once with
+ * `moving: false` when it stops. `score` is the changed fraction of the watched area.
+ */
+export const MotionReport = z.strictObject({
+  device: deviceId,
+  /** Capture wall-clock of the analysed frame, ms since epoch. */
+  at: epochMs,
+  moving: z.boolean(),
+  score: unit,
+  /** Where the change is, or null when nothing moves. */
+  box: Box.nullable(),
+  /** Names of the zones the motion touches (empty without zones). */
+  zones: z.array(z.string().max(32)).max(16),
+  /** A whole-frame light change (lamp, cloud, IR switch) was seen and ignored. */
+  lightChange: z.boolean(),
+});
+export type MotionReport = z.infer<typeof MotionReport>;
+
+/** Names of an event's media in the media object store. */
+export const mediaNames = {
+  snapshot: (eventId: string) => `snapshots/${eventId}.jpg`,
+  clip: (eventId: string) => `clips/${eventId}.mp4`,
+} as const;
+
+const eventId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
+
 /** A presence event as written to JetStream, before anything reacts to it. */
 export const PresenceEvent = z.strictObject({
-  id: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  id: eventId,
   kind: z.literal("presence"),
   state: z.enum(["started", "ended"]),
   device: deviceId,
-  /** Wall-clock time of the edge that caused it, ms since epoch. */
+  /** Wall-clock time of the input that caused it (for `ended`: the last sign of presence), ms since epoch. */
   at: epochMs,
   triggers: z.array(Trigger).min(1),
   /** A test alarm: runs the whole path and says so in the notification. */
   test: z.boolean(),
+  /** For `ended`: the id of the `started` event it closes. */
+  startedId: eventId.optional(),
+  /** The media the camera stores for this event, in the media object store (started events). */
+  media: z.strictObject({ snapshot: z.string().max(128), clip: z.string().max(128).optional() }).optional(),
 });
 export type PresenceEvent = z.infer<typeof PresenceEvent>;
+
+/** The camera stored (or could not store) an event's snapshot or clip. Durable, `events.media`. */
+export const MediaEvent = z.strictObject({
+  id: eventId,
+  kind: z.literal("media"),
+  device: deviceId,
+  eventId,
+  media: z.enum(["snapshot", "clip"]),
+  /** Object name in the media bucket, when stored. */
+  object: z.string().max(128).optional(),
+  bytes: z.number().int().nonnegative().optional(),
+  /** Clip: covered time, ms. */
+  durationMs: z.number().int().nonnegative().optional(),
+  /** Capture wall-clock of the snapshot frame or the clip's first frame, ms since epoch. */
+  at: epochMs,
+  /** Why the media is missing. */
+  error: z.string().max(200).optional(),
+});
+export type MediaEvent = z.infer<typeof MediaEvent>;
+
+/**
+ * Arming as stored in the settings bucket (`devices.<d>.arming`): the words `armed` or
+ * `disarmed`, or this JSON. `scheduled` arms during the weekly windows, in the device's
+ * time zone; a window whose `to` is before its `from` runs past midnight.
+ */
+const hhmm = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, "must be HH:MM");
+export const ArmingWindow = z.strictObject({
+  /** 0 = Sunday … 6 = Saturday: the days the window starts on. */
+  days: z.array(z.number().int().min(0).max(6)).min(1).max(7),
+  from: hhmm,
+  to: hhmm,
+});
+export type ArmingWindow = z.infer<typeof ArmingWindow>;
+export const ArmingSetting = z.union([
+  z.strictObject({ mode: z.enum(["armed", "disarmed"]) }),
+  z.strictObject({ mode: z.literal("scheduled"), schedule: z.array(ArmingWindow).min(1).max(32) }),
+]);
+export type ArmingSetting = z.infer<typeof ArmingSetting>;
+
+/** Reads the stored arming value: the plain words or the JSON form. Throws on anything else. */
+export function parseArming(raw: string): ArmingSetting {
+  const text = raw.trim();
+  if (text === "armed" || text === "disarmed") return { mode: text };
+  return ArmingSetting.parse(JSON.parse(text));
+}
+
+/** Camera on demand: a user of the camera holds it for `ms`, renewing before that ends. */
+export const CameraDemand = z.strictObject({
+  /** Who holds the camera, e.g. `stream`, `pir`. One lease per holder. */
+  holder: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/),
+  /** 0 releases the lease. */
+  ms: z.number().int().min(0).max(600_000),
+});
+export type CameraDemand = z.infer<typeof CameraDemand>;
 
 export const TestAlarmRequest = z.strictObject({ requestedBy: z.string().max(64).optional() });
 export type TestAlarmRequest = z.infer<typeof TestAlarmRequest>;

@@ -31,6 +31,10 @@ export const subjects = {
   videoAll: (device = "*") => `picket.${device}.video.*`,
   /** Request/reply: a JPEG of the newest frame. */
   snapshot: (device: string) => `picket.${device}.camera.snapshot`,
+  /** Camera on demand: hold (or release) the camera; see CameraDemand. */
+  cameraDemand: (device: string) => `picket.${device}.camera.demand`,
+  /** The camera's motion reports (MotionReport). */
+  motion: (device: string) => `picket.${device}.motion`,
   /** Raw PIR edges as the driver saw them (after debounce). */
   pirEdge: (device: string) => `picket.${device}.pir.edge`,
   /** Command to the `sim` PIR driver: inject an edge or a pulse. */
@@ -46,12 +50,16 @@ export const subjects = {
 
 /** The JetStream stream that holds every device's events. */
 export const EVENTS_STREAM = "PICKET_EVENTS";
+/** The object store bucket with events' snapshots and clips. */
+export const MEDIA_BUCKET = "picket-media";
 /** The KV bucket with live settings (arming, …). */
 export const SETTINGS_BUCKET = "picket-settings";
 
 export const settingsKeys = {
-  /** Value: `armed` or `disarmed`. */
+  /** Value: `armed`, `disarmed`, or an ArmingSetting as JSON. */
   arming: (device: string) => `devices.${device}.arming`,
+  /** Value: MotionSettings as JSON. */
+  motion: (device: string) => `devices.${device}.motion`,
 } as const;
 
 /** Splits `picket.<device>.<rest…>` into its parts, or returns undefined. */
