@@ -9,3 +9,4 @@ export * from "./lifecycle.js";
 export * from "./jetstream.js";
 export * from "./version.js";
 export * from "./boot.js";
+export * from "./timers.js";

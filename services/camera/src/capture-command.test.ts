@@ -28,6 +28,16 @@ describe("buildCapturePlan", () => {
     expect(plan.ffmpeg.args).toContain("-nostdin");
   });
 
+  it.each(sources)("$kind: with motion settings, also writes small gray frames on fd 4 from the same input", (source) => {
+    const plan = buildCapturePlan(source, { ...settings, motion: { width: 320, height: 180, fps: 5 } });
+    const args = plan.ffmpeg.args;
+    expect(args.at(-1)).toBe("pipe:4");
+    expect(after(args, "-pix_fmt")).toContain("gray");
+    expect(args.join(" ")).toContain("fps=5,scale=320:180:flags=area,format=gray");
+    // Still one input: the camera is opened once.
+    expect(after(args, "-i")).toHaveLength(source.kind === "test" ? 2 : 1);
+  });
+
   it("test: encodes H.264 with a keyframe every gop frames and SPS/PPS repeated at each", () => {
     const plan = buildCapturePlan({ kind: "test" }, settings);
     const args = plan.ffmpeg.args;

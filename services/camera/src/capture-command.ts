@@ -11,8 +11,17 @@ export interface CaptureSettings {
   snapshotFps: number;
   /** A font for the test scene's clock; the clock is left out without one. */
   fontFile?: string;
+  /** Small grayscale frames for the motion detector, on fd 4; none when absent. */
+  motion?: MotionFrames;
   /** Text drawn on the test scene (the device id). Only [A-Za-z0-9_-] reaches the filter graph. */
   label?: string;
+}
+
+/** Raw 8-bit gray frames of this size and rate, for the motion detector. */
+export interface MotionFrames {
+  width: number;
+  height: number;
+  fps: number;
 }
 
 export interface Command {
@@ -21,8 +30,9 @@ export interface Command {
 }
 
 /**
- * The processes that capture one source. `ffmpeg` always writes FLV (H.264) to fd 1 and
- * JPEG stills to fd 3; `feeder`, when present, pipes its stdout into ffmpeg's stdin.
+ * The processes that capture one source. `ffmpeg` always writes FLV (H.264) to fd 1,
+ * JPEG stills to fd 3 and, with `motion` settings, raw gray frames to fd 4; all come from
+ * the one opener of the camera. `feeder`, when present, pipes its stdout into ffmpeg's stdin.
  * Arguments are arrays, never a shell line.
  */
 export interface CapturePlan {
@@ -30,6 +40,8 @@ export interface CapturePlan {
   ffmpeg: Command;
   /** The video is encoded here (true) or passed through from the source (false). */
   encodes: boolean;
+  /** Size of the gray frames on fd 4, when there are any. */
+  motion?: MotionFrames;
 }
 
 const COMMON = ["-hide_banner", "-nostdin", "-loglevel", "warning"];
@@ -51,12 +63,38 @@ function stillsOut(input: string): string[] {
   return ["-map", input, "-an", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
 }
 
+/** Filter that makes the motion detector's frames. */
+function motionFilter(m: MotionFrames): string {
+  return `fps=${m.fps},scale=${m.width}:${m.height}:flags=area,format=gray`;
+}
+
+const MOTION_OUT = ["-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:4"];
+
+/**
+ * Splits a decoded input into the encoder's branch `[v]`, the stills `[stills]` and, with
+ * motion settings, `[motion]`; and the output options for the last two.
+ */
+function branches(input: string, s: CaptureSettings): { graph: string; outs: string[] } {
+  const m = s.motion;
+  if (m === undefined) return { graph: `${input}split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`, outs: stillsOut("[stills]") };
+  return {
+    graph: `${input}split=3[v][s0][m0];[s0]fps=${s.snapshotFps}[stills];[m0]${motionFilter(m)}[motion]`,
+    outs: [...stillsOut("[stills]"), "-map", "[motion]", ...MOTION_OUT],
+  };
+}
+
+/** For sources passed through: stills (and motion frames) decoded from input 0. */
+function decodedOuts(s: CaptureSettings): string[] {
+  const stills = ["-map", "0:v:0", "-an", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
+  return s.motion === undefined ? stills : [...stills, "-map", "0:v:0", "-vf", motionFilter(s.motion), ...MOTION_OUT];
+}
+
 /**
  * The test scene: a room, a door, a person who walks in and out, a clock. Its two lavfi
  * inputs are paced by `-re`; pacing inside the filter graph (the realtime filter) would let
  * the 2 fps stills branch hold video frames back and release them in bursts.
  */
-export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: string } {
+export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: string; outs: string[] } {
   const { width: w, height: h, fps } = s;
   const label = (s.label ?? "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 32);
   const clock =
@@ -65,19 +103,25 @@ export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: 
       : `,drawtext=fontfile=${s.fontFile}:text='${label} %{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}':x=16:y=16:fontsize=${Math.max(12, Math.round(h / 26))}:fontcolor=white:box=1:boxcolor=black@0.4`;
   const pw = Math.round(w / 8);
   const ph = Math.round(h * 0.55);
+  const split = branches("", s);
   return {
     inputs: ["-re", "-f", "lavfi", "-i", `color=c=0x4a5560:s=${w}x${h}:r=${fps}`, "-re", "-f", "lavfi", "-i", `color=c=0xd09060:s=${pw}x${ph}:r=${fps}`],
     graph: [
       "[0]drawbox=x=0:y=ih*0.72:w=iw:h=ih*0.28:color=0x6b5a48:t=fill,drawbox=x=iw*0.62:y=ih*0.18:w=iw*0.14:h=ih*0.54:color=0x3b2a1a:t=fill[room]",
       // Every 20 s the person crosses the room in 6 s, then the room is empty.
-      `[room][1]overlay=x='if(lt(mod(t,20),6),-w+(W+w)*mod(t,20)/6,W)':y=H*0.3${clock},split=2[v][s]`,
-      `[s]fps=${s.snapshotFps}[stills]`,
+      `[room][1]overlay=x='if(lt(mod(t,20),6),-w+(W+w)*mod(t,20)/6,W)':y=H*0.3${clock},${split.graph}`,
     ].join(";"),
+    outs: split.outs,
   };
 }
 
 /** Builds the capture processes for a source. Pure: unit-tested without a camera. */
 export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePlan {
+  const plan = planFor(source, s);
+  return s.motion === undefined ? plan : { ...plan, motion: s.motion };
+}
+
+function planFor(source: Source, s: CaptureSettings): CapturePlan {
   switch (source.kind) {
     case "test": {
       const scene = testSceneInputs(s);
@@ -85,22 +129,24 @@ export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePla
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
-          args: [...COMMON, ...scene.inputs, "-filter_complex", scene.graph, "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]")],
+          args: [...COMMON, ...scene.inputs, "-filter_complex", scene.graph, "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...scene.outs],
         },
       };
     }
-    case "file":
+    case "file": {
+      const split = branches(`[0:v]scale=${s.width}:${s.height},fps=${s.fps},`, s);
       return {
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
           args: [
             ...COMMON, "-re", "-stream_loop", "-1", "-i", source.path,
-            "-filter_complex", `[0:v]scale=${s.width}:${s.height},fps=${s.fps},split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`,
-            "-map", "[v]", "-an", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]"),
+            "-filter_complex", split.graph,
+            "-map", "[v]", "-an", ...encodeArgs(s), ...VIDEO_OUT, ...split.outs,
           ],
         },
       };
+    }
     case "url": {
       const rtsp = /^rtsps?:/i.test(source.url);
       return {
@@ -109,24 +155,25 @@ export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePla
           cmd: "ffmpeg",
           args: [
             ...COMMON, ...LOW_DELAY_IN, ...(rtsp ? ["-rtsp_transport", "tcp"] : []), "-timeout", "10000000", "-i", source.url,
-            "-map", "0:v:0", "-an", "-c:v", "copy", ...VIDEO_OUT,
-            "-map", "0:v:0", "-an", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3",
+            "-map", "0:v:0", "-an", "-c:v", "copy", ...VIDEO_OUT, ...decodedOuts(s),
           ],
         },
       };
     }
-    case "v4l2":
+    case "v4l2": {
+      const split = branches("[0:v]", s);
       return {
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
           args: [
             ...COMMON, ...LOW_DELAY_IN, "-f", "v4l2", "-video_size", `${s.width}x${s.height}`, "-framerate", String(s.fps), "-i", source.device,
-            "-filter_complex", `[0:v]split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`,
-            "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...stillsOut("[stills]"),
+            "-filter_complex", split.graph,
+            "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...split.outs,
           ],
         },
       };
+    }
     case "rpicam":
       // The Pi's hardware encoder does the work; ffmpeg only repackages and makes stills.
       return {
@@ -143,8 +190,7 @@ export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePla
           cmd: "ffmpeg",
           args: [
             ...COMMON, ...LOW_DELAY_IN, "-f", "h264", "-framerate", String(s.fps), "-i", "pipe:0",
-            "-map", "0:v:0", "-c:v", "copy", ...VIDEO_OUT,
-            "-map", "0:v:0", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3",
+            "-map", "0:v:0", "-c:v", "copy", ...VIDEO_OUT, ...decodedOuts(s),
           ],
         },
       };

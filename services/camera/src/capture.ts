@@ -6,6 +6,7 @@ import type { CapturePlan } from "./capture-command.js";
 import { FlvDemuxer } from "./flv-demuxer.js";
 import { NalType, nalType, parseSps, splitAvcc, toAnnexB, type AvcConfig, type SpsInfo } from "./h264.js";
 import { JpegSplitter } from "./jpeg-splitter.js";
+import { RawFrameSplitter } from "./raw-frames.js";
 
 /** One encoded access unit, Annex-B, SPS/PPS in front of every keyframe. */
 export interface EncodedFrame {
@@ -21,6 +22,8 @@ export interface EncodedFrame {
 export interface CaptureHandlers {
   frame(f: EncodedFrame): void;
   still(jpeg: Buffer, capturedUs: number): void;
+  /** A small gray frame for the motion detector (only with `plan.motion`); valid during the call only. */
+  gray?(frame: Uint8Array, capturedUs: number): void;
 }
 
 export interface CaptureOptions {
@@ -85,7 +88,9 @@ export class Capture {
       this.feeder.on("error", (err) => log.error({ err, cmd: feeder.cmd }, "could not start the camera feeder"));
       this.pipeStderr(this.feeder.stderr, feeder.cmd);
     }
-    const child = spawn(ffmpeg.cmd, ffmpeg.args, { stdio: [feeder === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe"] });
+    const motion = this.plan.motion;
+    const stdio = [feeder === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe", ...(motion === undefined ? [] : ["pipe"])] as ("pipe" | "ignore")[];
+    const child = spawn(ffmpeg.cmd, ffmpeg.args, { stdio });
     this.child = child;
     this.runStartedAt = Date.now();
     if (feeder !== undefined && this.feeder?.stdout != null && child.stdin != null) {
@@ -128,6 +133,14 @@ export class Capture {
       if (this.child !== child) return;
       for (const jpeg of run.stills.push(chunk)) this.handlers.still(jpeg, this.nowUs());
     });
+    const fd4 = child.stdio[4] as Readable | null | undefined;
+    if (motion !== undefined && fd4 != null) {
+      const gray = new RawFrameSplitter(motion.width * motion.height);
+      fd4.on("data", (chunk: Buffer) => {
+        if (this.child !== child) return;
+        gray.push(chunk, (frame) => this.handlers.gray?.(frame, this.nowUs()));
+      });
+    }
     child.on("close", (code, signal) => {
       if (this.child !== child) return;
       this.child = undefined;

@@ -1,16 +1,6 @@
-/** Timers as the debouncer needs them, so tests can drive time by hand. */
-export interface Timers {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+import { realTimers, type Timers } from "@picket/runtime";
 
-/** Monotonic: a wall-clock jump (a Pi without an RTC setting its time) must not hold edges back. */
-export const realTimers: Timers = {
-  now: () => performance.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+export { realTimers, type Timers };
 
 /**
  * Leading-edge debounce with a lockout: a change after a quiet period is reported at once
