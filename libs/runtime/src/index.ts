@@ -10,3 +10,5 @@ export * from "./jetstream.js";
 export * from "./version.js";
 export * from "./boot.js";
 export * from "./timers.js";
+export * from "./event-recorder.js";
+export * from "./settings.js";

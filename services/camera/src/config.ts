@@ -22,5 +22,18 @@ export const cameraConfig = {
     doc: "Name of the quality profile this camera publishes.",
   },
   snapshotFps: { env: "PICKET_SNAPSHOT_FPS", schema: env.int(2, 1, 10), doc: "Stills per second kept ready, so an alert's photo never waits for an encoder." },
+  mode: {
+    env: "PICKET_CAMERA_MODE",
+    schema: env.oneOf(["always", "on-demand"], "always"),
+    doc: "always: capture all the time (motion detection and clip pre-roll need this). on-demand: the camera runs only while a viewer, a snapshot, a PIR edge or a clip needs it, to save power; then there is no pre-roll.",
+  },
+  idleS: { env: "PICKET_CAMERA_IDLE_S", schema: env.int(20, 0, 3_600), doc: "on-demand: seconds the camera keeps running after its last user, so a quick re-use does not pay the start-up again." },
+  motionFps: { env: "PICKET_MOTION_FPS", schema: env.int(5, 0, 15), doc: "Frames per second the motion detector looks at (0 turns camera motion detection off)." },
+  motionWidth: { env: "PICKET_MOTION_WIDTH", schema: env.int(320, 64, 640), doc: "Width of the motion detector's frames, pixels (height follows the aspect ratio)." },
+  sensitivity: { env: "PICKET_MOTION_SENSITIVITY", schema: env.int(5, 1, 10), doc: "Motion sensitivity 1 (only large, clear movement) to 10 (small movement), until set in the settings bucket with masks and zones." },
+  preRollS: { env: "PICKET_CLIP_PRE_S", schema: env.int(5, 0, 30), doc: "Seconds of video before the trigger in an event's clip." },
+  postRollS: { env: "PICKET_CLIP_POST_S", schema: env.int(10, 1, 120), doc: "Seconds of video after the trigger in an event's clip." },
+  mediaMaxMb: { env: "PICKET_MEDIA_MAX_MB", schema: env.int(1024, 16, 1_000_000), doc: "Quota of the media store (events' snapshots and clips), MB; the oldest go first." },
+  mediaMaxAgeH: { env: "PICKET_MEDIA_MAX_AGE_H", schema: env.int(168, 1, 87_600), doc: "Snapshots and clips older than this many hours are deleted." },
   opsPort: opsPortEntry("camera", 9101),
 } satisfies ConfigSpec;

@@ -1,6 +1,7 @@
-import { PirEdge, TestAlarmRequest, settingsKeys, subjects } from "@picket/contracts";
+import { PirEdge, PresenceEvent, TestAlarmRequest, settingsKeys, subjects } from "@picket/contracts";
 import {
   Counter,
+  EventRecorder,
   ensureEventsStream,
   subscribeJson,
   watchConnection,
@@ -13,7 +14,6 @@ import {
 } from "@picket/runtime";
 import { Debouncer } from "./debounce.js";
 import type { PirDriver } from "./drivers/driver.js";
-import { EventRecorder } from "./event-recorder.js";
 import { PresenceRule, newEventId, type Arming } from "./presence-rule.js";
 
 export interface PirServiceDeps {
@@ -39,7 +39,7 @@ export function createPirService(deps: PirServiceDeps) {
   const log = deps.log.child({ module: "pir" });
   const link = watchConnection(nc);
   const rule = new PresenceRule({ device, cooldownMs: deps.cooldownMs, newId: (at) => newEventId(at) });
-  const recorder = new EventRecorder(deps.js, log, () => ensureEventsStream(nc));
+  const recorder = new EventRecorder<PresenceEvent>(deps.js, log, (e) => PresenceEvent.parse(e), () => ensureEventsStream(nc));
   const edges = new Counter({ name: "picket_pir_edges_total", help: "Debounced PIR edges", labelNames: ["level"] as const, registers: [deps.metrics.registry] });
   const alarms = new Counter({ name: "picket_presence_events_total", help: "Presence events raised", labelNames: ["trigger"] as const, registers: [deps.metrics.registry] });
   let debouncer: Debouncer | undefined;

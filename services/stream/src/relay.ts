@@ -1,7 +1,7 @@
 import { PartAssembler, Viewer, encodeLiveFrame, wallClockUs, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
 import { Counter, Gauge, reportBadMessage, type Logger, type Msg, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { GopCache } from "./gop-cache.js";
-import type { BackpressureMarks, ViewerSocket } from "@picket/contracts";
+import type { BackpressureMarks, CameraDemand, ViewerSocket } from "@picket/contracts";
 
 interface Channel {
   device: string;
@@ -14,7 +14,12 @@ interface Channel {
   lastSeq: number;
   live: boolean;
   lostTimer: NodeJS.Timeout | undefined;
+  demandTimer: NodeJS.Timeout | undefined;
 }
+
+/** A camera in on-demand mode runs while someone holds it: a channel with viewers renews its hold. */
+const DEMAND_MS = 15_000;
+const DEMAND_RENEW_MS = 5_000;
 
 export interface RelayOptions {
   nc: NatsConnection;
@@ -75,6 +80,7 @@ export class Relay {
     if (ch.viewers.size === 0) {
       ch.sub.unsubscribe();
       clearTimeout(ch.lostTimer);
+      this.demand(ch, false);
       this.channels.delete(key);
       this.log.info({ device, profile }, "last viewer left; unsubscribed");
     }
@@ -102,6 +108,7 @@ export class Relay {
     for (const ch of this.channels.values()) {
       ch.sub.unsubscribe();
       clearTimeout(ch.lostTimer);
+      this.demand(ch, false);
     }
     this.channels.clear();
   }
@@ -118,6 +125,7 @@ export class Relay {
       lastSeq: -1,
       live: false,
       lostTimer: undefined,
+      demandTimer: undefined,
       sub: this.opts.nc.subscribe(subject, {
         callback: (err, msg) => {
           if (err !== null) this.log.error({ err, subject }, "video subscription error");
@@ -127,6 +135,7 @@ export class Relay {
     };
     this.log.info({ device, profile, subject }, "first viewer; subscribed");
     this.armLost(ch);
+    this.demand(ch, true);
     return ch;
   }
 
@@ -178,6 +187,24 @@ export class Relay {
       this.log.warn({ device: ch.device, profile: ch.profile }, "no video from the camera; viewers told");
       this.broadcast(ch, JSON.stringify({ type: "status", state: "source-lost" } satisfies LiveControl));
     }, this.opts.sourceTimeoutMs);
+  }
+
+  /** Holds (and keeps renewing) or releases the channel's camera, for cameras that run on demand. */
+  private demand(ch: Channel, hold: boolean): void {
+    clearInterval(ch.demandTimer);
+    const send = (ms: number) => {
+      try {
+        this.opts.nc.publish(subjects.cameraDemand(ch.device), JSON.stringify({ holder: `stream-${ch.profile}`, ms } satisfies CameraDemand));
+      } catch (err) {
+        this.log.debug({ err }, "camera demand not sent");
+      }
+    };
+    if (!hold) {
+      send(0);
+      return;
+    }
+    send(DEMAND_MS);
+    ch.demandTimer = setInterval(() => send(DEMAND_MS), DEMAND_RENEW_MS);
   }
 
   private broadcast(ch: Channel, text: string): void {

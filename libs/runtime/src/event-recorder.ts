@@ -1,24 +1,35 @@
-import { PresenceEvent, subjects } from "@picket/contracts";
-import { Backoff, type JetStreamClient, type Logger } from "@picket/runtime";
+import { subjects } from "@picket/contracts";
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Logger } from "pino";
+import { Backoff } from "./backoff.js";
+
+/** What every durable event has: stored on `picket.<device>.events.<kind>` with its id as message id. */
+export interface StorableEvent {
+  id: string;
+  device: string;
+  kind: string;
+}
 
 /**
  * Writes events to JetStream in order, retrying with backoff until the server acknowledges
  * each one. The event id is the JetStream message id, so a retry after a lost ack is stored
  * once. Anything else reacts to the stored event, never to this process.
  */
-export class EventRecorder {
-  private queue: { event: PresenceEvent; done: (ok: boolean) => void; since: number }[] = [];
+export class EventRecorder<E extends StorableEvent> {
+  private queue: { event: E; done: (ok: boolean) => void; since: number }[] = [];
   private running = false;
   private stopped = false;
   private wake: (() => void) | undefined;
 
   /**
+   * @param validate checks an event against its schema before it is stored (throws if bad).
    * @param recover re-creates the stream; called when the server answers that it has none
    *   (a NATS server that came back with an empty store).
    */
   constructor(
     private readonly js: JetStreamClient,
     private readonly log: Logger,
+    private readonly validate: (event: E) => E,
     private readonly recover: () => Promise<unknown> = async () => undefined,
     private readonly backoff = new Backoff({ initialMs: 200, maxMs: 5_000 }),
   ) {}
@@ -34,7 +45,7 @@ export class EventRecorder {
   }
 
   /** Resolves true once stored, false if the service stops first. */
-  record(event: PresenceEvent): Promise<boolean> {
+  record(event: E): Promise<boolean> {
     return new Promise((resolve) => {
       this.queue.push({ event, done: resolve, since: Date.now() });
       if (!this.running) void this.drain();
@@ -46,13 +57,13 @@ export class EventRecorder {
     while (this.queue.length > 0 && !this.stopped) {
       const head = this.queue[0] as (typeof this.queue)[number];
       try {
-        const ack = await this.js.publish(subjects.event(head.event.device, head.event.kind), JSON.stringify(PresenceEvent.parse(head.event)), {
+        const ack = await this.js.publish(subjects.event(head.event.device, head.event.kind), JSON.stringify(this.validate(head.event)), {
           msgID: head.event.id,
           timeout: 5_000,
         });
         this.queue.shift();
         this.backoff.reset();
-        this.log.info({ eventId: head.event.id, triggers: head.event.triggers, seq: ack.seq, duplicate: ack.duplicate }, "presence event recorded");
+        this.log.info({ eventId: head.event.id, kind: head.event.kind, seq: ack.seq, duplicate: ack.duplicate }, `${head.event.kind} event recorded`);
         head.done(true);
       } catch (err) {
         const delay = this.backoff.next();
