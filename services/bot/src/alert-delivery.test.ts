@@ -22,7 +22,7 @@ function fakePorts(snapshots: Snapshot[] = [{ ok: true, jpeg }]) {
     if (err !== undefined) throw err;
   };
   const ports: AlertPorts = {
-    async snapshot() {
+    async photo() {
       snapshotCalls++;
       return snapshots[Math.min(snapshotCalls, snapshots.length) - 1] as Snapshot;
     },

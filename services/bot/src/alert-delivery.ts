@@ -6,7 +6,8 @@ import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.j
 
 /** What delivery needs from the outside world; each send throws on failure. */
 export interface AlertPorts {
-  snapshot(signal: AbortSignal): Promise<Snapshot>;
+  /** The alert's picture: the event's trigger frame when the camera stored one, else a fresh still. */
+  photo(event: PresenceEvent, signal: AbortSignal): Promise<Snapshot>;
   sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<void>;
   sendText(chatId: number, text: string, signal: AbortSignal): Promise<void>;
 }
@@ -65,7 +66,7 @@ export class AlertDelivery {
     const pending = this.chats.filter((c) => !rec.done.has(c));
     if (pending.length === 0 && rec.done.size > 0) return { kind: "duplicate" };
     if (pending.length > 0 && (rec.photo === undefined || (!rec.photo.ok && rec.done.size === 0))) {
-      rec.photo = await this.opts.ports.snapshot(signal);
+      rec.photo = await this.opts.ports.photo(event, signal);
       if (!rec.photo.ok) this.opts.log.warn({ eventId: event.id, reason: rec.photo.reason }, "no photo for the alert; sending text");
     }
     const caption = alertCaption(event, this.opts.timeZone);

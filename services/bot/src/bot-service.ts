@@ -1,8 +1,9 @@
 import { URL } from "node:url";
+import type { PresenceEvent } from "@picket/contracts";
 import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
 import { AlertDelivery } from "./alert-delivery.js";
-import { natsSnapshotRequest, takeSnapshot } from "./snapshot-client.js";
+import { natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
 import { createTelegramBot, type TelegramBot } from "./telegram-bot.js";
 import type { TelegramCallError } from "./telegram-errors.js";
 
@@ -17,11 +18,15 @@ export interface BotServiceDeps {
   chats: number[];
   timeZone: string | undefined;
   uploadTimeoutMs: number;
+  /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
+  storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
   onFatal: (err: TelegramCallError) => void;
 }
 
 const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
+/** How long an alert waits for the camera to store the trigger frame before it takes a fresh picture. */
+const STORED_PHOTO_WAIT_MS = 2_000;
 
 /**
  * The bot service: presence events from JetStream become photos in every allowed chat,
@@ -35,6 +40,19 @@ export function createBotService(deps: BotServiceDeps) {
   const alerts = new Counter({ name: "picket_bot_alerts_total", help: "Presence alerts handled, by outcome", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
   const request = natsSnapshotRequest(nc, device);
   const snapshot = (signal: AbortSignal) => takeSnapshot(request, { ...SNAPSHOT, signal });
+  /** The event's trigger frame from the media store, if the camera stores one in time; else a fresh still. */
+  const eventPhoto = async (event: PresenceEvent, signal: AbortSignal): Promise<Snapshot> => {
+    const name = event.media?.snapshot;
+    if (name !== undefined && deps.storedPhoto !== undefined) {
+      const jpeg = await deps.storedPhoto(name, STORED_PHOTO_WAIT_MS, signal).catch((err: unknown) => {
+        log.warn({ err, eventId: event.id }, "could not read the event's snapshot; taking a fresh one");
+        return undefined;
+      });
+      if (jpeg !== undefined) return { ok: true, jpeg: Buffer.from(jpeg) };
+      log.warn({ eventId: event.id, object: name }, "the event's snapshot is not stored yet; taking a fresh one");
+    }
+    return snapshot(signal);
+  };
   let telegram: TelegramBot | undefined;
   let consumer: AlertConsumer | undefined;
   let delivery: AlertDelivery | undefined;
@@ -76,7 +94,7 @@ export function createBotService(deps: BotServiceDeps) {
         snapshot,
         onFatal: deps.onFatal,
       });
-      delivery = new AlertDelivery({ chats: deps.chats, ports: { snapshot, sendPhoto: tg.sendPhoto, sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+      delivery = new AlertDelivery({ chats: deps.chats, ports: { photo: eventPhoto, sendPhoto: tg.sendPhoto, sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
       consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, handle });
       await consumer.prepare();
       telegram = tg;

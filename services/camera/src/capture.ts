@@ -13,6 +13,8 @@ export interface EncodedFrame {
   data: Uint8Array;
   key: boolean;
   ptsUs: number;
+  /** Presentation time within the current encoder run (a test scene's own clock), ms. */
+  runPtsMs: number;
   capturedUs: number;
   codec: string;
   width: number;
@@ -170,7 +172,7 @@ export class Capture {
     const capturedUs = this.nowUs();
     this.lastFrameAtUs = capturedUs;
     this.armStallTimer(this.opts.stallMs ?? 5_000);
-    this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height });
+    this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, runPtsMs: ptsMs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height });
   }
 
   private armStallTimer(ms: number): void {
