@@ -12,3 +12,4 @@ export * from "./boot.js";
 export * from "./timers.js";
 export * from "./event-recorder.js";
 export * from "./settings.js";
+export * from "./media-store.js";

@@ -28,7 +28,7 @@ export async function watchSetting<T>(
       try {
         value = parse(e.string());
       } catch (err) {
-        log.warn({ key, err: err instanceof Error ? err.message : String(err), value: e.string().slice(0, 200) }, "ignoring a bad setting; the last good value stays");
+        log.warn({ key, reason: err instanceof Error ? err.message.slice(0, 300) : String(err), value: e.string().slice(0, 200) }, "ignoring a bad setting; the last good value stays");
         continue;
       }
       apply(value);

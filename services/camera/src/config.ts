@@ -24,7 +24,7 @@ export const cameraConfig = {
   snapshotFps: { env: "PICKET_SNAPSHOT_FPS", schema: env.int(2, 1, 10), doc: "Stills per second kept ready, so an alert's photo never waits for an encoder." },
   mode: {
     env: "PICKET_CAMERA_MODE",
-    schema: env.oneOf(["always", "on-demand"], "always"),
+    schema: env.oneOf(["always", "on-demand"] as const, "always"),
     doc: "always: capture all the time (motion detection and clip pre-roll need this). on-demand: the camera runs only while a viewer, a snapshot, a PIR edge or a clip needs it, to save power; then there is no pre-roll.",
   },
   idleS: { env: "PICKET_CAMERA_IDLE_S", schema: env.int(20, 0, 3_600), doc: "on-demand: seconds the camera keeps running after its last user, so a quick re-use does not pay the start-up again." },

@@ -1,4 +1,4 @@
-import { MediaEvent, PresenceEvent, mediaNames, subjects } from "@picket/contracts";
+import { MediaEvent, PresenceEvent, subjects } from "@picket/contracts";
 import { Counter, Histogram, subscribeJson, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 
 export interface Still {

@@ -1,3 +1,4 @@
+import os from "node:os";
 import { VERSION, bootService, connectBus, ensureEventsStream, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { pirConfig } from "./config.js";
 import { createGpioDriver } from "./drivers/gpio.js";
@@ -14,8 +15,15 @@ await runMain(log, lc, async () => {
   const driver =
     cfg.pir.kind === "gpio"
       ? createGpioDriver({ bcmPin: cfg.pir.bcmPin, log })
-      : createSimDriver({ nc, device: cfg.deviceId, log, metrics });
-  const pir = createPirService({ nc, js, settings, log, metrics, device: cfg.deviceId, driver, ...cfg });
+      : createSimDriver({ nc, device: cfg.deviceId, log, metrics, sensor: { holdMs: cfg.holdS * 1000, trigger: cfg.trigger, blockMs: cfg.blockMs, warmupMs: 0 } });
+  // A real sensor is powered with the Pi: it settles after boot, not after a service restart.
+  const gpio = cfg.pir.kind === "gpio";
+  const pir = createPirService({
+    nc, js, settings, log, metrics, device: cfg.deviceId, driver, ...cfg,
+    warmupMs: gpio ? cfg.warmupS * 1000 : 0,
+    sensorStartedMono: gpio ? performance.now() - os.uptime() * 1000 : performance.now(),
+    blockMs: gpio ? cfg.blockMs : 0,
+  });
   await pir.start();
   lc.add("pir", () => pir.stop());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "pir", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: pir.vitals }));

@@ -1,20 +1,27 @@
-import { PirEdge, PresenceEvent, TestAlarmRequest, settingsKeys, subjects } from "@picket/contracts";
+import { Heartbeat, MotionReport, PirEdge, PresenceEvent, TestAlarmRequest, mediaNames, parseArming, settingsKeys, subjects, type ArmingSetting } from "@picket/contracts";
 import {
   Counter,
   EventRecorder,
   ensureEventsStream,
   subscribeJson,
   watchConnection,
+  watchSetting,
   type JetStreamClient,
   type KV,
   type Logger,
   type NatsConnection,
   type ServiceMetrics,
+  type SettingWatch,
   type Subscription,
 } from "@picket/runtime";
 import { Debouncer } from "./debounce.js";
 import type { PirDriver } from "./drivers/driver.js";
-import { PresenceRule, newEventId, type Arming } from "./presence-rule.js";
+import { PirInterpreter, PIR_INTERPRETER_DEFAULTS } from "./hcsr501.js";
+import { ArmingPolicy } from "./presence/arming-schedule.js";
+import { newEventId } from "./presence/event-id.js";
+import { PresenceEngine, type PresenceMode } from "./presence/presence-engine.js";
+
+export type PresenceModeSetting = PresenceMode | "auto";
 
 export interface PirServiceDeps {
   nc: NatsConnection;
@@ -25,93 +32,200 @@ export interface PirServiceDeps {
   device: string;
   driver: PirDriver;
   debounceMs: number;
+  presenceMode: PresenceModeSetting;
+  confirmMs: number;
+  pulses: number;
+  pulseWindowMs: number;
+  motionMinMs: number;
+  eventGapMs: number;
   cooldownMs: number;
+  timeZone: string;
+  /** The sensor's settling time after power-on, ms (0 for the sim driver). */
+  warmupMs: number;
+  /** When the sensor was powered on, on the monotonic clock (with the Pi: boot). */
+  sensorStartedMono: number;
+  blockMs: number;
   armed: boolean;
 }
 
+/** `auto` trusts camera motion while the camera's heartbeats say its detector runs. */
+const CAMERA_MOTION_STALE_MS = 10_000;
+
 /**
- * Watches the PIR, publishes its edges, and decides presence: an event is stored in
- * JetStream before anything reacts to it. Arming lives in the settings bucket and changes
- * take effect without a restart.
+ * Watches the PIR and the camera's motion reports and decides presence with the presence
+ * engine: a started or ended event is stored in JetStream before anything reacts to it.
+ * Arming (armed, disarmed or a weekly schedule) lives in the settings bucket and changes take
+ * effect without a restart.
  */
 export function createPirService(deps: PirServiceDeps) {
   const { nc, device } = deps;
-  const log = deps.log.child({ module: "pir" });
+  const log = deps.log.child({ module: "presence" });
   const link = watchConnection(nc);
-  const rule = new PresenceRule({ device, cooldownMs: deps.cooldownMs, newId: (at) => newEventId(at) });
   const recorder = new EventRecorder<PresenceEvent>(deps.js, log, (e) => PresenceEvent.parse(e), () => ensureEventsStream(nc));
-  const edges = new Counter({ name: "picket_pir_edges_total", help: "Debounced PIR edges", labelNames: ["level"] as const, registers: [deps.metrics.registry] });
-  const alarms = new Counter({ name: "picket_presence_events_total", help: "Presence events raised", labelNames: ["trigger"] as const, registers: [deps.metrics.registry] });
+  const edges = new Counter({ name: "picket_pir_edges_total", help: "PIR edges after debounce and interpretation", labelNames: ["level"] as const, registers: [deps.metrics.registry] });
+  const rawEdges = new Counter({ name: "picket_pir_raw_edges_total", help: "Raw PIR pin changes", registers: [deps.metrics.registry] });
+  const alarms = new Counter({ name: "picket_presence_events_total", help: "Presence events raised", labelNames: ["state", "trigger"] as const, registers: [deps.metrics.registry] });
+  const defaultArming: ArmingSetting = { mode: deps.armed ? "armed" : "disarmed" };
+  const engine = new PresenceEngine(
+    {
+      device,
+      mode: deps.presenceMode === "auto" ? "pir" : deps.presenceMode,
+      confirmWindowMs: deps.confirmMs,
+      activation: { pulses: deps.pulses, windowMs: deps.pulseWindowMs },
+      motionMinMs: deps.motionMinMs,
+      eventGapMs: deps.eventGapMs,
+      cooldownMs: deps.cooldownMs,
+      newId: (at) => newEventId(at),
+    },
+    new ArmingPolicy(defaultArming, deps.timeZone),
+  );
+  const interpreter = new PirInterpreter(
+    { warmupMs: deps.warmupMs, blockMs: deps.blockMs, chatter: PIR_INTERPRETER_DEFAULTS.chatter },
+    (level, mono) => onEdge(level, mono),
+    undefined,
+    deps.sensorStartedMono,
+  );
   let debouncer: Debouncer | undefined;
-  let testSub: Subscription | undefined;
-  let watcher: AsyncIterable<unknown> & { stop?: () => void } | undefined;
+  let subs: Subscription[] = [];
+  let armingWatch: SettingWatch | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   let lastEdgeAt = 0;
+  let cameraMotionUntil = Number.NEGATIVE_INFINITY;
+  let stopped = false;
 
-  /** `mono` is when the level changed on the debouncer's monotonic clock. */
-  const onEdge = (level: 0 | 1, mono: number) => {
-    const at = Math.round(Date.now() - (performance.now() - mono));
+  const wallOf = (mono: number) => Math.round(Date.now() - (performance.now() - mono));
+
+  /** Stores what the engine decided, then keeps one timer for its next deadline. */
+  const apply = (events: PresenceEvent[]) => {
+    for (const e of events) {
+      const event = e.state === "started" ? { ...e, media: { snapshot: mediaNames.snapshot(e.id), clip: mediaNames.clip(e.id) } } : e;
+      for (const t of event.triggers) alarms.inc({ state: event.state, trigger: t });
+      log.info({ eventId: event.id, state: event.state, triggers: event.triggers, startedId: event.startedId }, event.state === "started" ? "presence started" : "presence ended");
+      void recorder.record(event);
+    }
+    schedule();
+  };
+
+  const schedule = () => {
+    clearTimeout(deadline);
+    if (stopped) return;
+    const due = engine.nextDeadlineMono();
+    if (due === undefined) return;
+    deadline = setTimeout(() => apply(engine.tick(Date.now(), performance.now())), Math.max(0, due - performance.now()));
+  };
+
+  /** `mono` is when the level changed, on the monotonic clock. */
+  function onEdge(level: 0 | 1, mono: number): void {
+    const at = wallOf(mono);
     lastEdgeAt = at;
     edges.inc({ level: String(level) });
     const edge: PirEdge = { device, level, at, driver: deps.driver.name };
     nc.publish(subjects.pirEdge(device), JSON.stringify(edge));
-    const event = rule.onPir(level, at, mono);
-    if (event === undefined) {
-      if (level === 1) log.debug({ armed: rule.armed }, "PIR rise without alarm (disarmed or cooling down)");
-      return;
-    }
-    alarms.inc({ trigger: "pir" });
-    void recorder.record(event);
-  };
+    const events = engine.onPir(level, at, mono);
+    if (level === 1 && events.length === 0 && !engine.state.present) log.debug({ armed: engine.state.armed }, "PIR rise without alarm (disarmed, cooling down or not confirmed yet)");
+    apply(events);
+  }
 
-  const applyArming = (value: string | undefined, source: string) => {
-    const arming: Arming = value === "disarmed" ? "disarmed" : value === "armed" ? "armed" : deps.armed ? "armed" : "disarmed";
-    if (value !== undefined && value !== "armed" && value !== "disarmed") log.warn({ value: value.slice(0, 32) }, "ignoring unknown arming value");
-    rule.setArming(arming);
-    log.info({ arming, source }, "arming");
+  /** `auto`: PIR confirmed by motion while the camera's detector runs; PIR alone when it does not. */
+  const followCamera = (hb: Heartbeat) => {
+    if (deps.presenceMode !== "auto") return;
+    if ((hb.vitals.motionFps ?? 0) > 0) cameraMotionUntil = performance.now() + CAMERA_MOTION_STALE_MS;
+    checkAutoMode();
   };
+  const checkAutoMode = () => {
+    if (deps.presenceMode !== "auto") return;
+    const mode: PresenceMode = performance.now() < cameraMotionUntil ? "pir+motion" : "pir";
+    if (engine.opts.mode === mode) return;
+    log.info({ mode }, mode === "pir" ? "camera motion not available: PIR alone raises alarms" : "camera motion available: PIR confirmed by motion raises alarms");
+    apply(engine.setMode(mode, Date.now(), performance.now()));
+  };
+  let autoTimer: NodeJS.Timeout | undefined;
 
   return {
     async start(): Promise<void> {
-      const key = settingsKeys.arming(device);
-      applyArming(undefined, "default");
-      // The watcher delivers the stored value first (if any), then every change.
-      const iter = await deps.settings.watch({ key });
-      watcher = iter as typeof watcher;
-      void (async () => {
-        for await (const e of iter) applyArming(e.operation === "PUT" ? e.string() : undefined, "settings");
-      })();
-
-      testSub = subscribeJson(
-        nc,
-        subjects.testAlarm(device),
-        TestAlarmRequest,
-        async (req, msg) => {
-          const event = rule.testAlarm(Date.now());
-          alarms.inc({ trigger: "test" });
-          log.info({ eventId: event.id, requestedBy: req.requestedBy }, "test alarm");
-          const stored = await recorder.record(event);
-          msg.respond(JSON.stringify(stored ? { ok: true, eventId: event.id } : { ok: false, error: "service stopping; event not stored" }));
+      const ctx = { log, metrics: deps.metrics };
+      apply(engine.tick(Date.now(), performance.now()));
+      armingWatch = await watchSetting(
+        deps.settings,
+        settingsKeys.arming(device),
+        parseArming,
+        (setting) => {
+          const policy = new ArmingPolicy(setting ?? defaultArming, deps.timeZone);
+          apply(engine.setArming(policy, Date.now(), performance.now()));
+          log.info({ arming: policy.describe(), armedNow: engine.state.armed }, "arming");
         },
-        { log, metrics: deps.metrics },
+        log,
       );
+      subs = [
+        subscribeJson(nc, subjects.motion(device), MotionReport, (r) => apply(engine.onMotion(r, performance.now())), ctx),
+        subscribeJson(nc, subjects.heartbeat(device, "camera"), Heartbeat, followCamera, ctx),
+        subscribeJson(
+          nc,
+          subjects.testAlarm(device),
+          TestAlarmRequest,
+          async (req, msg) => {
+            const e = engine.testAlarm(Date.now());
+            const event: PresenceEvent = { ...e, media: { snapshot: mediaNames.snapshot(e.id), clip: mediaNames.clip(e.id) } };
+            alarms.inc({ state: "started", trigger: "test" });
+            log.info({ eventId: event.id, requestedBy: req.requestedBy }, "test alarm");
+            const stored = await recorder.record(event);
+            msg.respond(JSON.stringify(stored ? { ok: true, eventId: event.id } : { ok: false, error: "service stopping; event not stored" }));
+          },
+          ctx,
+        ),
+      ];
+      autoTimer = setInterval(checkAutoMode, 2_000);
+      log.info({ mode: deps.presenceMode, timeZone: deps.timeZone, warmupMs: deps.warmupMs }, "presence detection on");
 
-      const { initial } = await deps.driver.start((level) => debouncer?.input(level));
-      debouncer = new Debouncer(initial, deps.debounceMs, onEdge);
+      const { initial } = await deps.driver.start((level) => {
+        rawEdges.inc();
+        interpreter.rawEdge(performance.now());
+        debouncer?.input(level);
+      });
+      debouncer = new Debouncer(initial, deps.debounceMs, (level, mono) => interpreter.input(level, mono));
+      if (initial === 1) interpreter.input(1, performance.now());
     },
     async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(deadline);
+      clearInterval(autoTimer);
       await deps.driver.stop();
       debouncer?.dispose();
-      testSub?.unsubscribe();
-      watcher?.stop?.();
+      interpreter.dispose();
+      for (const s of subs) s.unsubscribe();
+      armingWatch?.stop();
       recorder.stop();
     },
     health() {
       // Unhealthy while an alarm cannot be stored: it has not reached anyone yet.
       const stuckMs = recorder.oldestPendingMs();
-      return { ok: link.connected && stuckMs < 5_000, nats: link.connected, armed: rule.armed, pendingEvents: recorder.pending, oldestPendingMs: stuckMs };
+      const state = engine.state;
+      const sensor = interpreter.status;
+      return {
+        ok: link.connected && stuckMs < 5_000,
+        nats: link.connected,
+        armed: state.armed,
+        arming: state.arming,
+        mode: state.mode,
+        present: state.present,
+        sensor: sensor.state,
+        sensorWarmupLeftMs: sensor.warmupLeftMs,
+        pendingEvents: recorder.pending,
+        oldestPendingMs: stuckMs,
+      };
     },
     vitals(): Record<string, number> {
-      return { armed: rule.armed ? 1 : 0, pendingEvents: recorder.pending, lastEdgeAgeS: lastEdgeAt === 0 ? -1 : Math.round((Date.now() - lastEdgeAt) / 1000) };
+      const state = engine.state;
+      const sensor = interpreter.status;
+      return {
+        armed: state.armed ? 1 : 0,
+        present: state.present ? 1 : 0,
+        pirWarmingUp: sensor.state === "warming-up" ? 1 : 0,
+        pirChattering: sensor.state === "chattering" ? 1 : 0,
+        pirGlitches: sensor.glitches,
+        pendingEvents: recorder.pending,
+        lastEdgeAgeS: lastEdgeAt === 0 ? -1 : Math.round((Date.now() - lastEdgeAt) / 1000),
+      };
     },
   };
 }

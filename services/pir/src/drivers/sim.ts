@@ -1,30 +1,37 @@
 import { PirInject, subjects } from "@picket/contracts";
 import { subscribeJson, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
+import { Hcsr501Model, type Hcsr501Options } from "../hcsr501.js";
 import type { PirDriver } from "./driver.js";
 
 /**
- * The simulated PIR: levels and pulses arrive on `picket.<d>.pir.inject`
- * (`{"level":1}`, `{"pulseMs":2000}`), from tests, `npm run pir -- pulse` or the web API.
+ * The simulated PIR: what a sensor would see arrives on `picket.<d>.pir.inject`
+ * (`{"level":1}` warm body in view, `{"level":0}` gone, `{"pulseMs":2000}` both), from tests,
+ * `npm run pir -- pulse`, the web API or the camera's test scene. An emulated HC-SR501 turns
+ * that into its output pin, with its hold time, trigger mode and block time, so demos and
+ * tests behave like the real part.
  */
-export function createSimDriver(deps: { nc: NatsConnection; device: string; log: Logger; metrics: ServiceMetrics }): PirDriver {
+export function createSimDriver(deps: { nc: NatsConnection; device: string; log: Logger; metrics: ServiceMetrics; sensor: Hcsr501Options }): PirDriver {
   let sub: Subscription | undefined;
+  let model: Hcsr501Model | undefined;
   const timers = new Set<NodeJS.Timeout>();
   return {
     name: "sim",
     async start(onLevel) {
       const log = deps.log.child({ module: "pir-sim" });
+      const sensor = new Hcsr501Model({ ...deps.sensor, warmupNoise: false }, onLevel);
+      model = sensor;
       sub = subscribeJson(
         deps.nc,
         subjects.pirInject(deps.device),
         PirInject,
         (cmd, msg) => {
           if ("level" in cmd) {
-            onLevel(cmd.level);
+            sensor.stimulus(cmd.level === 1);
           } else {
-            onLevel(1);
+            sensor.stimulus(true);
             const t = setTimeout(() => {
               timers.delete(t);
-              onLevel(0);
+              sensor.stimulus(false);
             }, cmd.pulseMs);
             timers.add(t);
           }
@@ -32,12 +39,13 @@ export function createSimDriver(deps: { nc: NatsConnection; device: string; log:
         },
         { log, metrics: deps.metrics },
       );
-      log.info({ subject: subjects.pirInject(deps.device) }, "simulated PIR: inject edges over NATS");
+      log.info({ subject: subjects.pirInject(deps.device), holdMs: deps.sensor.holdMs, trigger: deps.sensor.trigger }, "simulated PIR (an emulated HC-SR501): inject what it sees over NATS");
       return { initial: 0 };
     },
     async stop() {
       sub?.unsubscribe();
       for (const t of timers) clearTimeout(t);
+      model?.dispose();
     },
   };
 }
