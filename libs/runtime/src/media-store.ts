@@ -94,6 +94,35 @@ export async function openMediaStore(nc: NatsConnection, opts: MediaStoreOptions
   return store;
 }
 
+/** What a service that only reads events' media needs. */
+export type MediaReader = Pick<MediaStore, "get" | "waitFor">;
+
+/**
+ * Reads the media bucket without owning it (the bot, the web app): it never creates the
+ * bucket nor changes its limits, which are the camera's. While there is no bucket yet,
+ * reads find nothing.
+ */
+export function openMediaReader(nc: NatsConnection): MediaReader {
+  let store: NatsMediaStore | undefined;
+  const open = async (): Promise<NatsMediaStore | undefined> => {
+    if (store !== undefined) return store;
+    try {
+      const os = await new Objm(nc).open(MEDIA_BUCKET);
+      const maxAgeMs = (await os.status()).streamInfo.config.max_age / 1e6;
+      const s = new NatsMediaStore(nc, { maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: maxAgeMs > 0 ? maxAgeMs : Number.POSITIVE_INFINITY }, await jetstreamManager(nc), os);
+      store = s;
+      return s;
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  };
+  return {
+    get: async (name) => (await open())?.get(name),
+    waitFor: async (name, timeoutMs, signal) => (await open())?.waitFor(name, timeoutMs, signal),
+  };
+}
+
 class NatsMediaStore implements MediaStore {
   /** Set by `ensure`, which `openMediaStore` awaits before handing the store out. */
   private os!: ObjectStore;
@@ -105,10 +134,22 @@ class NatsMediaStore implements MediaStore {
     private readonly nc: NatsConnection,
     private readonly opts: MediaStoreOptions,
     private readonly jsm: JetStreamManager,
-  ) {}
+    /** An opened bucket, for readers (which never call `ensure`). */
+    os?: ObjectStore,
+  ) {
+    if (os !== undefined) this.os = os;
+    this.reader = os !== undefined;
+  }
+
+  /** A reader never creates the bucket or changes its limits. */
+  private readonly reader: boolean;
 
   /** Creates the bucket if missing and brings its limits to the options. */
   async ensure(): Promise<ObjectStore> {
+    if (this.reader) {
+      this.os = await new Objm(this.nc).open(MEDIA_BUCKET);
+      return this.os;
+    }
     const { maxBytes, maxAgeMs, replicas = 1 } = this.opts;
     const os = await new Objm(this.nc).create(MEDIA_BUCKET, { max_bytes: maxBytes, ttl: maxAgeMs * 1e6, storage: StorageType.File, replicas });
     this.os = os;

@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, openMediaReader, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { botConfig } from "./config.js";
 import { createBotService } from "./bot-service.js";
 
@@ -13,6 +13,10 @@ await runMain(log, lc, async () => {
     metrics,
     device: cfg.deviceId,
     ...cfg,
+    storedPhoto: (() => {
+      const media = openMediaReader(nc);
+      return (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal);
+    })(),
     onFatal: (err) => {
       log.fatal({ err }, "Telegram stopped working; exiting");
       void lc.shutdown("telegram failed").then(() => process.exit(1));

@@ -1,9 +1,17 @@
 import { existsSync } from "node:fs";
-import { SnapshotRequest, decodeJson, splitPayload, subjects, videoHeaders, wallClockUs } from "@picket/contracts";
+import { CameraDemand as DemandMessage, MediaEvent, MotionSettings, PirEdge, SnapshotRequest, decodeJson, settingsKeys, splitPayload, subjects, videoHeaders, wallClockUs } from "@picket/contracts";
 import {
   Counter,
+  EventRecorder,
   Gauge,
+  ensureEventsStream,
   reportBadMessage,
+  subscribeJson,
+  watchSetting,
+  type JetStreamClient,
+  type KV,
+  type MediaStore,
+  type SettingWatch,
   toHeaders,
   watchConnection,
   type Logger,
@@ -15,6 +23,13 @@ import { buildCapturePlan } from "./capture-command.js";
 import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
 import { jpegSize } from "./jpeg-splitter.js";
+import { CameraDemand } from "./demand.js";
+import { createEventMedia, type Still } from "./event-media.js";
+import { ClipRecorder } from "./media/clip-recorder.js";
+import { FrameRing, StillRing, frameRingMs } from "./media/frame-ring.js";
+import { MotionDetector } from "./motion/motion-detector.js";
+import { createMotionPublisher, parseMotionSettings } from "./motion-publisher.js";
+import { TestScenePir } from "./test-scene-pir.js";
 
 export interface CameraServiceDeps {
   nc: NatsConnection;
@@ -29,15 +44,33 @@ export interface CameraServiceDeps {
   bitrateKbps: number;
   keyframeS: number;
   snapshotFps: number;
+  mode: "always" | "on-demand";
+  idleS: number;
+  motionFps: number;
+  motionWidth: number;
+  sensitivity: number;
+  preRollS: number;
+  postRollS: number;
+  /** Test scene: tell the sim PIR when the scene's person is in the room. */
+  testScenePir: boolean;
+  /** Live settings (motion masks, zones, sensitivity). */
+  settings?: KV;
+  /** Where events' snapshots and clips go; without it the camera keeps no event media. */
+  media?: { store: MediaStore; js: JetStreamClient };
 }
 
 /** Room left for headers when an access unit is split to fit max_payload. */
 const HEADER_ROOM = 1024;
 const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
 
+/** A snapshot request waits this long for a camera that runs on demand to start. */
+const COLD_START_WAIT_MS = 15_000;
+
 /**
- * The one owner of the camera: runs the capture, publishes every access unit on the bus and
- * answers snapshot requests from stills it keeps ready.
+ * The one owner of the camera: runs the capture, publishes every access unit on the bus,
+ * answers snapshot requests from stills it keeps ready, runs the motion detector on small
+ * gray frames of the same capture, and keeps each presence event's trigger frame and clip.
+ * In on-demand mode the capture runs only while some user holds the camera.
  */
 export function createCameraService(deps: CameraServiceDeps) {
   const { nc, device, profile } = deps;
@@ -46,7 +79,78 @@ export function createCameraService(deps: CameraServiceDeps) {
   const subject = subjects.video(device, profile);
   let seq = 0;
   let still: { jpeg: Buffer; capturedUs: number; width: number; height: number } | undefined;
-  let snapshotSub: Subscription | undefined;
+  let subs: Subscription[] = [];
+  let motionWatch: SettingWatch | undefined;
+  const stills = new StillRing();
+  const stillWaiters = new Set<(s: Still) => void>();
+  const gop = deps.fps * deps.keyframeS;
+  const recorder = new ClipRecorder({
+    ring: new FrameRing({ maxDurationMs: frameRingMs(deps.preRollS * 1000, deps.keyframeS * 1000) }),
+    fps: deps.fps,
+    preRollMs: deps.preRollS * 1000,
+    postRollMs: deps.postRollS * 1000,
+    log,
+  });
+  const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * deps.height) / deps.width / 2) * 2, fps: deps.motionFps } : undefined;
+  const initialMotion: MotionSettings = { sensitivity: deps.sensitivity, masks: [], zones: [] };
+  const motion =
+    motionFrames === undefined
+      ? undefined
+      : createMotionPublisher({ nc, device, log, metrics: deps.metrics, detector: new MotionDetector(motionFrames.width, motionFrames.height, initialMotion) });
+  const scenePir = deps.source.kind === "test" && deps.testScenePir ? new TestScenePir() : undefined;
+  const onDemand = deps.mode === "on-demand";
+  let capturing = false;
+  const demand = new CameraDemand(deps.idleS * 1000, (wanted) => {
+    if (wanted && !capturing) {
+      capturing = true;
+      log.info({ holders: demand.holders() }, "camera wanted; starting it");
+      capture.start();
+    } else if (!wanted && capturing) {
+      capturing = false;
+      log.info("no one needs the camera; stopping it");
+      void capture.stop();
+      scenePirLevel(scenePir?.reset());
+    }
+  });
+  const eventMedia =
+    deps.media === undefined
+      ? undefined
+      : createEventMedia({
+          nc,
+          device,
+          log,
+          metrics: deps.metrics,
+          postRollMs: deps.postRollS * 1000,
+          ports: {
+            stillAt: (at) => stills.at(at),
+            nextStill: (timeoutMs) => nextStill(timeoutMs),
+            recordClip: (id, at) => recorder.record(id, at),
+            put: (name, data, contentType) => (deps.media as { store: MediaStore }).store.put(name, data, { contentType }),
+            record: (event) => mediaRecorder?.record(event) ?? Promise.resolve(false),
+            hold: (holder, ms) => demand.hold(holder, ms),
+          },
+        });
+  const mediaRecorder = deps.media === undefined ? undefined : new EventRecorder<MediaEvent>(deps.media.js, log, (e) => MediaEvent.parse(e), () => ensureEventsStream(nc));
+
+  /** The next still the camera makes, or undefined after `timeoutMs`. */
+  const nextStill = (timeoutMs: number) =>
+    new Promise<Still | undefined>((resolve) => {
+      const timer = setTimeout(() => {
+        stillWaiters.delete(done);
+        resolve(undefined);
+      }, timeoutMs);
+      const done = (s: Still) => {
+        clearTimeout(timer);
+        stillWaiters.delete(done);
+        resolve(s);
+      };
+      stillWaiters.add(done);
+    });
+
+  function scenePirLevel(level: 0 | 1 | undefined): void {
+    if (level === undefined || !link.connected) return;
+    nc.publish(subjects.pirInject(device), JSON.stringify({ level }));
+  }
   const window: { at: number; bytes: number }[] = [];
 
   const framesTotal = new Counter({ name: "picket_camera_frames_total", help: "Access units published", registers: [deps.metrics.registry] });
@@ -56,6 +160,8 @@ export function createCameraService(deps: CameraServiceDeps) {
   const restartsGauge = new Gauge({ name: "picket_camera_encoder_restarts", help: "Encoder restarts since start", registers: [deps.metrics.registry] });
 
   const publishFrame = (f: EncodedFrame) => {
+    recorder.push(f);
+    if (scenePir !== undefined) scenePirLevel(scenePir.frame(f.runPtsMs));
     const meta = { seq: seq++, ptsUs: f.ptsUs, capturedUs: f.capturedUs, key: f.key, codec: f.codec, width: f.width, height: f.height };
     window.push({ at: Date.now(), bytes: f.data.length });
     if (!link.connected) {
@@ -77,8 +183,9 @@ export function createCameraService(deps: CameraServiceDeps) {
     height: deps.height,
     fps: deps.fps,
     bitrateKbps: deps.bitrateKbps,
-    gop: deps.fps * deps.keyframeS,
+    gop,
     snapshotFps: deps.snapshotFps,
+    ...(motionFrames === undefined ? {} : { motion: motionFrames }),
     label: device,
     ...(existsSync(FONT) ? { fontFile: FONT } : {}),
   });
@@ -93,12 +200,15 @@ export function createCameraService(deps: CameraServiceDeps) {
           return;
         }
         still = { jpeg, capturedUs, ...size };
+        stills.push(jpeg, capturedUs);
+        for (const wake of [...stillWaiters]) wake({ jpeg, capturedUs });
       },
+      gray: (frame, capturedUs) => motion?.frame(frame, capturedUs),
     },
     { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000 },
   );
 
-  const answerSnapshot = (msg: import("@picket/runtime").Msg) => {
+  const answerSnapshot = async (msg: import("@picket/runtime").Msg) => {
     let req: SnapshotRequest = {};
     if (msg.data.length > 0) {
       try {
@@ -114,6 +224,12 @@ export function createCameraService(deps: CameraServiceDeps) {
       snapshotsTotal.inc({ result });
       msg.respond(new Uint8Array(0), { headers: toHeaders({ "Picket-Error": text }) });
     };
+    const fresh = () => still !== undefined && (wallClockUs() - still.capturedUs) / 1000 <= (req.maxAgeMs ?? 2_000);
+    if (onDemand && !fresh()) {
+      // The camera may be off: hold it and wait for its first picture.
+      demand.hold("snapshot", 5_000);
+      if ((await nextStill(COLD_START_WAIT_MS)) === undefined) return error("the camera did not start in time", "not-ready");
+    }
     if (still === undefined) return error("no picture yet: the camera is starting", "not-ready");
     const ageMs = (wallClockUs() - still.capturedUs) / 1000;
     if (req.maxAgeMs !== undefined && ageMs > req.maxAgeMs) return error(`newest picture is ${Math.round(ageMs)} ms old`, "stale");
@@ -131,20 +247,47 @@ export function createCameraService(deps: CameraServiceDeps) {
     });
   };
 
+  const ctx = { log, metrics: deps.metrics };
   return {
-    start(): void {
-      snapshotSub = nc.subscribe(subjects.snapshot(device), { callback: (err, msg) => (err === null ? answerSnapshot(msg) : log.error({ err }, "snapshot subscription")) });
-      log.info({ source: describeSource(deps.source), subject, width: deps.width, height: deps.height, fps: deps.fps }, "camera starting");
-      capture.start();
+    async start(): Promise<void> {
+      subs.push(nc.subscribe(subjects.snapshot(device), { callback: (err, msg) => (err === null ? void answerSnapshot(msg) : log.error({ err }, "snapshot subscription")) }));
+      if (onDemand) {
+        subs.push(subscribeJson(nc, subjects.cameraDemand(device), DemandMessage, (d) => demand.hold(d.holder, d.ms), ctx));
+        // A PIR edge wakes the camera so the event has a picture and a clip.
+        subs.push(subscribeJson(nc, subjects.pirEdge(device), PirEdge, (e) => {
+          if (e.level === 1) demand.hold("pir", deps.postRollS * 1000 + 5_000);
+        }, ctx));
+      }
+      if (motion !== undefined && deps.settings !== undefined) {
+        motionWatch = await watchSetting(deps.settings, settingsKeys.motion(device), parseMotionSettings, (v) => motion.updateSettings(v ?? initialMotion), log);
+      }
+      eventMedia?.start();
+      log.info(
+        { source: describeSource(deps.source), subject, width: deps.width, height: deps.height, fps: deps.fps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
+        "camera starting",
+      );
+      if (onDemand) log.info({ idleS: deps.idleS }, "camera on demand: off until a viewer, a snapshot, a PIR edge or an event needs it (no clip pre-roll, no camera motion while off)");
+      else {
+        capturing = true;
+        capture.start();
+      }
     },
     async stop(): Promise<void> {
-      snapshotSub?.unsubscribe();
+      for (const sub of subs) sub.unsubscribe();
+      motionWatch?.stop();
+      demand.dispose();
+      // Clips being recorded finish early with what they have, and are stored.
+      const media = eventMedia?.stop();
+      await recorder.stop();
+      await media;
+      mediaRecorder?.stop();
       await capture.stop();
     },
     /** Healthy while frames are fresh. */
     health() {
       const ageMs = capture.lastFrameAtUs === 0 ? undefined : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000);
-      return { ok: link.connected && ageMs !== undefined && ageMs < 5_000, nats: link.connected, lastFrameAgeMs: ageMs ?? null, restarts: capture.restarts };
+      const framesOk = !capturing || (ageMs !== undefined && ageMs < 5_000);
+      return { ok: link.connected && framesOk, nats: link.connected, capturing, lastFrameAgeMs: ageMs ?? null, restarts: capture.restarts, holders: demand.holders(), eventMediaPending: eventMedia?.pending ?? 0 };
     },
     vitals(): Record<string, number> {
       const now = Date.now();
@@ -156,6 +299,10 @@ export function createCameraService(deps: CameraServiceDeps) {
         bitrateKbps: Math.round((bytes * 8) / 5 / 1000),
         lastFrameAgeMs: capture.lastFrameAtUs === 0 ? -1 : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000),
         encoderRestarts: capture.restarts,
+        capturing: capturing ? 1 : 0,
+        motionFps: capturing && motionFrames !== undefined ? motionFrames.fps : 0,
+        clipsRecording: recorder.active,
+        ...motion?.vitals(),
       };
     },
     get encoderPid(): number | undefined {

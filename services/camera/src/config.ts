@@ -35,5 +35,6 @@ export const cameraConfig = {
   postRollS: { env: "PICKET_CLIP_POST_S", schema: env.int(10, 1, 120), doc: "Seconds of video after the trigger in an event's clip." },
   mediaMaxMb: { env: "PICKET_MEDIA_MAX_MB", schema: env.int(1024, 16, 1_000_000), doc: "Quota of the media store (events' snapshots and clips), MB; the oldest go first." },
   mediaMaxAgeH: { env: "PICKET_MEDIA_MAX_AGE_H", schema: env.int(168, 1, 87_600), doc: "Snapshots and clips older than this many hours are deleted." },
+  testScenePir: { env: "PICKET_TEST_SCENE_PIR", schema: env.bool(true), doc: "test source: tell the sim PIR when the scene's person is in the room, so the demo raises real alarms." },
   opsPort: opsPortEntry("camera", 9101),
 } satisfies ConfigSpec;

@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, ensureEventsStream, openMediaStore, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { cameraConfig } from "./config.js";
 import { createCameraService } from "./camera-service.js";
 
@@ -7,8 +7,11 @@ const { cfg, log, lc, metrics } = bootService("camera", cameraConfig);
 await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-camera-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
-  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg });
-  camera.start();
+  const settings = await openSettings(nc);
+  const js = await ensureEventsStream(nc);
+  const store = await openMediaStore(nc, { maxBytes: cfg.mediaMaxMb * 1024 * 1024, maxAgeMs: cfg.mediaMaxAgeH * 3_600_000 });
+  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg, settings, media: { store, js } });
+  await camera.start();
   lc.add("camera", () => camera.stop());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "camera", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: camera.vitals }));
   const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health: camera.health, log });
