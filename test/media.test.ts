@@ -8,9 +8,8 @@ import { NalType, nalType, parseSps, splitAnnexB } from "../services/camera/src/
 import { ClipRecorder, type RecordedClip } from "../services/camera/src/media/clip-recorder.js";
 import { FrameRing, frameRingMs } from "../services/camera/src/media/frame-ring.js";
 import { testBus } from "./support/bus.js";
-import { launchChromium } from "./support/chromium.js";
 import { encodeTestVideo, splitAccessUnits } from "./support/h264-clip.js";
-import { probeMp4, serveClip, topLevelBoxes } from "./support/mp4.js";
+import { playInChromium, probeMp4, topLevelBoxes } from "./support/mp4.js";
 import { startNats, type NatsServer } from "./support/nats.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -96,26 +95,7 @@ describe("event clips", () => {
     for (const f of frames.slice(201)) rec.push(f);
     const clip = (await pending) as RecordedClip;
 
-    const server = await serveClip(clip.mp4);
-    cleanups.push(() => server.close());
-    const browser = await launchChromium();
-    cleanups.push(() => browser.close());
-    const page = await browser.newPage();
-    await page.goto(server.url);
-    const result = (await page.evaluate(`(async () => {
-      const v = document.getElementById("v");
-      await new Promise((resolve, reject) => {
-        if (v.readyState >= 2) return resolve();
-        v.addEventListener("loadeddata", () => resolve(), { once: true });
-        v.addEventListener("error", () => reject(new Error("video error " + (v.error && v.error.code) + ": " + (v.error && v.error.message))), { once: true });
-      });
-      const rendered = new Promise((resolve) => v.requestVideoFrameCallback((_now, meta) => resolve(meta.presentedFrames)));
-      await v.play();
-      const presented = await rendered;
-      const t1 = v.currentTime;
-      await new Promise((r) => setTimeout(r, 600));
-      return { readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight, presented, advanced: v.currentTime - t1 };
-    })()`)) as { readyState: number; duration: number; width: number; height: number; presented: number; advanced: number };
+    const result = await playInChromium(clip.mp4);
     expect(result.readyState).toBeGreaterThanOrEqual(2);
     expect(result).toMatchObject({ width: 1280, height: 720 });
     expect(Math.abs(result.duration - 16.04)).toBeLessThan(1 / FPS);

@@ -1,3 +1,4 @@
+import { launchChromium } from "./chromium.js";
 import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -77,4 +78,42 @@ export async function serveClip(mp4: Uint8Array): Promise<{ url: string; close: 
     url: `http://127.0.0.1:${port}/`,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
+}
+
+export interface Playback {
+  readyState: number;
+  duration: number;
+  width: number;
+  height: number;
+  /** Frames presented once playing. */
+  presented: number;
+  /** Seconds the playhead moved in 0.6 s of playing. */
+  advanced: number;
+}
+
+/** Plays an MP4 in headless Chromium from a loopback server: loads, renders frames, advances. */
+export async function playInChromium(mp4: Uint8Array): Promise<Playback> {
+  const server = await serveClip(mp4);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(server.url);
+    return (await page.evaluate(`(async () => {
+      const v = document.getElementById("v");
+      await new Promise((resolve, reject) => {
+        if (v.readyState >= 2) return resolve();
+        v.addEventListener("loadeddata", () => resolve(), { once: true });
+        v.addEventListener("error", () => reject(new Error("video error " + (v.error && v.error.code) + ": " + (v.error && v.error.message))), { once: true });
+      });
+      const rendered = new Promise((resolve) => v.requestVideoFrameCallback((_now, meta) => resolve(meta.presentedFrames)));
+      await v.play();
+      const presented = await rendered;
+      const t1 = v.currentTime;
+      await new Promise((r) => setTimeout(r, 600));
+      return { readyState: v.readyState, duration: v.duration, width: v.videoWidth, height: v.videoHeight, presented, advanced: v.currentTime - t1 };
+    })()`)) as Playback;
+  } finally {
+    await browser.close();
+    await server.close();
+  }
 }

@@ -107,5 +107,7 @@ export function baseEnv(natsUrl: string, device: string): Record<string, string>
     PICKET_PIR_OPS_PORT: "0",
     PICKET_BOT_OPS_PORT: "0",
     PICKET_STREAM_OPS_PORT: "0",
+    // The test scene's person would drive the sim PIR; tests drive it themselves.
+    PICKET_TEST_SCENE_PIR: "false",
   };
 }

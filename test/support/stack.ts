@@ -14,7 +14,7 @@ export interface Stack {
 
 /** Ready when each service has logged this (after its start-up finished). */
 export const READY: Record<ServiceName, RegExp> = {
-  camera: /^stream parameters$/,
+  camera: /^stream parameters$|^camera on demand/,
   pir: /^simulated PIR|^PIR on GPIO/,
   bot: /^bot (is )?(polling|off)/,
   stream: /^serving viewers/,

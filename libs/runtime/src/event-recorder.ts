@@ -68,7 +68,9 @@ export class EventRecorder<E extends StorableEvent> {
       } catch (err) {
         const delay = this.backoff.next();
         this.log.warn({ err, eventId: head.event.id, retryInMs: delay, pending: this.queue.length }, "event not stored yet; retrying");
-        if (err instanceof Error && /no responders|stream not found|not enabled/i.test(err.message)) {
+        // No stream answers: "no responders", or a timeout when plain subscribers (the camera)
+        // listen on the subject too. Making sure the stream exists is harmless either way.
+        if (err instanceof Error && /no responders|stream not found|not enabled|timeout/i.test(err.message)) {
           await this.recover().then(
             () => this.log.warn("the events stream was missing; created it again"),
             (e: unknown) => this.log.warn({ err: e }, "could not create the events stream yet"),

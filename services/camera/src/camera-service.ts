@@ -29,7 +29,7 @@ import { ClipRecorder } from "./media/clip-recorder.js";
 import { FrameRing, StillRing, frameRingMs } from "./media/frame-ring.js";
 import { MotionDetector } from "./motion/motion-detector.js";
 import { createMotionPublisher, parseMotionSettings } from "./motion-publisher.js";
-import { TestScenePir } from "./test-scene-pir.js";
+import { TEST_SCENE_CLOCK_MASK, TestScenePir } from "./test-scene-pir.js";
 
 export interface CameraServiceDeps {
   nc: NatsConnection;
@@ -93,10 +93,14 @@ export function createCameraService(deps: CameraServiceDeps) {
   });
   const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * deps.height) / deps.width / 2) * 2, fps: deps.motionFps } : undefined;
   const initialMotion: MotionSettings = { sensitivity: deps.sensitivity, masks: [], zones: [] };
+  // The test scene's burnt-in clock changes every second: never motion (as with an IP camera's
+  // own timestamp overlay, which users mask in the settings).
+  const builtInMasks = deps.source.kind === "test" ? [TEST_SCENE_CLOCK_MASK] : [];
+  const withBuiltIns = (s: MotionSettings): MotionSettings => ({ ...s, masks: [...builtInMasks, ...s.masks] });
   const motion =
     motionFrames === undefined
       ? undefined
-      : createMotionPublisher({ nc, device, log, metrics: deps.metrics, detector: new MotionDetector(motionFrames.width, motionFrames.height, initialMotion) });
+      : createMotionPublisher({ nc, device, log, metrics: deps.metrics, detector: new MotionDetector(motionFrames.width, motionFrames.height, withBuiltIns(initialMotion)) });
   const scenePir = deps.source.kind === "test" && deps.testScenePir ? new TestScenePir() : undefined;
   const onDemand = deps.mode === "on-demand";
   let capturing = false;
@@ -259,7 +263,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         }, ctx));
       }
       if (motion !== undefined && deps.settings !== undefined) {
-        motionWatch = await watchSetting(deps.settings, settingsKeys.motion(device), parseMotionSettings, (v) => motion.updateSettings(v ?? initialMotion), log);
+        motionWatch = await watchSetting(deps.settings, settingsKeys.motion(device), parseMotionSettings, (v) => motion.updateSettings(withBuiltIns(v ?? initialMotion)), log);
       }
       eventMedia?.start();
       log.info(

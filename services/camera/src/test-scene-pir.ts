@@ -1,5 +1,15 @@
-/** The test scene's timing (see testSceneInputs): every 20 s a person crosses the room in 6 s. */
-export const TEST_SCENE = { periodMs: 20_000, crossingMs: 6_000 } as const;
+import type { Polygon } from "@picket/contracts";
+
+/** Where the test scene draws its clock (top left), as a motion mask. */
+export const TEST_SCENE_CLOCK_MASK: Polygon = [
+  [0, 0],
+  [0.5, 0],
+  [0.5, 0.1],
+  [0, 0.1],
+];
+
+/** The test scene's timing (see testSceneInputs): every 20 s a person enters at 2 s and crosses the room in 6 s. */
+export const TEST_SCENE = { periodMs: 20_000, enterMs: 2_000, crossingMs: 6_000 } as const;
 
 /**
  * What a PIR sensor in the test scene's room would see: warm body in view while the person
@@ -15,7 +25,7 @@ export class TestScenePir {
 
   /** The level for a frame at `runPtsMs`, when it changes; otherwise undefined. */
   frame(runPtsMs: number): 0 | 1 | undefined {
-    const t = ((runPtsMs % TEST_SCENE.periodMs) + TEST_SCENE.periodMs) % TEST_SCENE.periodMs;
+    const t = ((runPtsMs % TEST_SCENE.periodMs) + TEST_SCENE.periodMs) % TEST_SCENE.periodMs - TEST_SCENE.enterMs;
     const level: 0 | 1 = t >= this.marginMs && t < TEST_SCENE.crossingMs - this.marginMs ? 1 : 0;
     if (level === this.level) return undefined;
     this.level = level;

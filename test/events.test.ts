@@ -1,0 +1,106 @@
+import { EVENTS_STREAM, MediaEvent, PresenceEvent, subjects } from "@picket/contracts";
+import { jetstreamManager, openMediaReader, type NatsConnection } from "@picket/runtime";
+import { afterEach, describe, expect, it } from "vitest";
+import { testBus } from "./support/bus.js";
+import { playInChromium, probeMp4 } from "./support/mp4.js";
+import { waitFor } from "./support/ports.js";
+import { startStack, type Stack } from "./support/stack.js";
+import { jpegDimensions, startTelegramApi } from "./support/telegram-api.js";
+
+const TOKEN = "123456789:AAEventsTestTokenXyZ0123456789abcdefghi";
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+/** Every event of the device stored in JetStream, oldest first. */
+async function stored(nc: NatsConnection, device: string): Promise<(PresenceEvent | MediaEvent)[]> {
+  const jsm = await jetstreamManager(nc);
+  const info = await jsm.streams.info(EVENTS_STREAM).catch(() => undefined);
+  const out: (PresenceEvent | MediaEvent)[] = [];
+  if (info === undefined || info.state.messages === 0) return out;
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq; seq++) {
+    const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq }).catch(() => null);
+    if (m === null) continue;
+    if (m.subject === subjects.event(device, "presence")) out.push(PresenceEvent.parse(m.json()));
+    if (m.subject === subjects.event(device, "media")) out.push(MediaEvent.parse(m.json()));
+  }
+  return out;
+}
+
+const PRE_S = 3;
+const POST_S = 4;
+
+describe("presence events with media, on the real camera", () => {
+  it("the test scene's person raises one PIR+motion alarm per visit; the camera stores the trigger frame and a clip with pre- and post-roll that plays in Chromium; the bot sends the trigger frame", async () => {
+    const api = await startTelegramApi(TOKEN);
+    cleanups.push(() => api.close());
+    const stack: Stack = await startStack({
+      services: ["camera", "pir", "bot"],
+      env: {
+        PICKET_TEST_SCENE_PIR: "true",
+        PICKET_PRESENCE_MODE: "auto",
+        PICKET_PRESENCE_GAP_MS: "3000",
+        PICKET_PRESENCE_COOLDOWN_MS: "0",
+        PICKET_CLIP_PRE_S: String(PRE_S),
+        PICKET_CLIP_POST_S: String(POST_S),
+        PICKET_TELEGRAM_TOKEN: TOKEN,
+        PICKET_TELEGRAM_API_ROOT: api.url,
+        PICKET_TELEGRAM_CHATS: "4242",
+      },
+    });
+    cleanups.push(() => stack.stop());
+    const nc = await testBus(stack.nats.url);
+    cleanups.push(() => nc.close());
+    await stack.get("pir").waitForMsg("camera motion available: PIR confirmed by motion raises alarms", 15_000);
+
+    // The first crossing starts as the camera starts (no pre-roll yet); the second comes 20 s later.
+    const events = await waitFor(
+      "two visits, each with a snapshot and a clip",
+      async () => {
+        const all = await stored(nc, stack.device);
+        const started = all.filter((e): e is PresenceEvent => e.kind === "presence" && e.state === "started");
+        const clips = all.filter((e): e is MediaEvent => e.kind === "media" && e.media === "clip");
+        return started.length >= 2 && clips.some((c) => c.eventId === started[1]?.id) ? all : undefined;
+      },
+      60_000,
+      250,
+    );
+    const started = events.filter((e): e is PresenceEvent => e.kind === "presence" && e.state === "started");
+    const media = events.filter((e): e is MediaEvent => e.kind === "media");
+    for (const e of started) {
+      expect([...e.triggers].sort()).toEqual(["motion", "pir"]);
+      expect(e.test).toBe(false);
+    }
+    // Each visit is one presence: started, then ended after the gap, never two starts in a row.
+    const presence = events.filter((e): e is PresenceEvent => e.kind === "presence").map((e) => e.state);
+    expect(presence.slice(0, 3)).toEqual(["started", "ended", "started"]);
+
+    const visit = started[1] as PresenceEvent;
+    const snapshot = media.find((m) => m.eventId === visit.id && m.media === "snapshot");
+    const clip = media.find((m) => m.eventId === visit.id && m.media === "clip");
+    expect(snapshot).toMatchObject({ object: visit.media?.snapshot });
+    expect(clip).toMatchObject({ object: visit.media?.clip });
+    // The trigger frame: captured at the trigger moment (stills come twice a second), not later.
+    expect(Math.abs((snapshot?.at ?? 0) - visit.at)).toBeLessThanOrEqual(600);
+
+    const reader = openMediaReader(nc);
+    const jpeg = Buffer.from((await reader.get(visit.media?.snapshot as string)) as Uint8Array);
+    expect(jpegDimensions(jpeg)).toEqual({ width: 1280, height: 720 });
+    const mp4 = (await reader.get(visit.media?.clip as string)) as Uint8Array;
+    expect((clip?.durationMs ?? 0) / 1000).toBeGreaterThanOrEqual(PRE_S + POST_S - 0.1);
+    const probe = await probeMp4(mp4);
+    expect(probe.durationS).toBeCloseTo((clip?.durationMs ?? 0) / 1000, 1);
+    // It starts at or before the pre-roll and runs through the post-roll.
+    expect(visit.at - (clip?.at ?? 0)).toBeGreaterThanOrEqual(PRE_S * 1000 - 100);
+    const played = await playInChromium(mp4);
+    expect(played).toMatchObject({ width: 1280, height: 720 });
+    expect(played.duration).toBeGreaterThanOrEqual(PRE_S + POST_S - 0.1);
+    expect(played.presented).toBeGreaterThanOrEqual(1);
+    expect(played.advanced).toBeGreaterThan(0.2);
+
+    // The bot's alert for that visit shows exactly the stored trigger frame.
+    const photos = await api.waitForCalls("sendPhoto", 2, 20_000);
+    expect(photos.some((p) => p.files.photo?.equals(jpeg))).toBe(true);
+  });
+});
