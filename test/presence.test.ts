@@ -1,8 +1,11 @@
 import { EVENTS_STREAM, PresenceEvent, SETTINGS_BUCKET, settingsKeys, subjects, type Heartbeat, type MotionReport } from "@picket/contracts";
 import { Kvm, jetstreamManager, type NatsConnection } from "@picket/runtime";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { metricTotal, testBus } from "./support/bus.js";
 import { waitFor } from "./support/ports.js";
+import { ROOT } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -156,6 +159,31 @@ describe("presence (pir service)", () => {
     await pir.waitForLog((l) => l.msg === "arming" && l.armedNow === true && /schedule/i.test(String(l.arming)));
     await inject(nc, stack.device, { pulseMs: 100 });
     await waitFor("the scheduled alarm", async () => (await storedEvents(nc, stack.device)).slice(before).some((e) => e.triggers[0] === "pir"));
+  });
+
+  it("npm run settings changes arming live, and refuses a bad schedule without storing it", async () => {
+    const { stack, nc } = await pirStack({ PICKET_PRESENCE_MODE: "pir" });
+    const pir = stack.get("pir");
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, "tools/stack/dist/settings-cli.js"), ...args], {
+          env: { ...process.env, PICKET_NATS_URL: stack.nats.url, PICKET_DEVICE_ID: stack.device },
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
+        child.on("close", (code) => resolve({ code, out }));
+      });
+    expect(await cli("arming", "disarmed")).toMatchObject({ code: 0 });
+    await pir.waitForLog((l) => l.msg === "arming" && l.armedNow === false);
+    const bad = await cli("arming", '{"mode":"scheduled","schedule":[{"days":[9],"from":"25:00","to":"07:00"}]}');
+    expect(bad.code).toBe(2);
+    expect(bad.out).toMatch(/HH:MM|days/);
+    const shown = await cli("show");
+    expect(shown.out).toContain(`devices.${stack.device}.arming = disarmed`);
+    const schedule = '{"mode":"scheduled","schedule":[{"days":[1,2,3,4,5],"from":"22:00","to":"07:00"}]}';
+    expect(await cli("arming", schedule)).toMatchObject({ code: 0 });
+    await pir.waitForLog((l) => l.msg === "arming" && /22:00/.test(String(l.arming)));
   });
 
   it("logs, counts and answers malformed commands, and keeps working", async () => {
