@@ -25,7 +25,7 @@ export const pirConfig = {
   timeZone: {
     env: "PICKET_TZ",
     schema: env.parsed("", (raw) => (raw === "" ? Intl.DateTimeFormat().resolvedOptions().timeZone : validateTimeZone(raw))),
-    doc: "Time zone of the arming schedule (IANA name such as Europe/Berlin).",
+    doc: "Time zone of the arming schedule and of the times in alerts (IANA name such as Europe/Berlin).",
     defaultDoc: "the system's",
   },
   warmupS: { env: "PICKET_PIR_WARMUP_S", schema: env.int(60, 0, 600), doc: "gpio: seconds after start while the HC-SR501 settles; its edges are ignored meanwhile." },
