@@ -1,8 +1,9 @@
-import { subjects, type CameraDemand, type PirEdge } from "@picket/contracts";
+import { decodeLiveFrame, subjects, type CameraDemand, type PirEdge } from "@picket/contracts";
 import type { NatsConnection } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { testBus } from "./support/bus.js";
-import { waitFor } from "./support/ports.js";
+import WebSocket from "ws";
+import { freePort, waitFor } from "./support/ports.js";
 import { startStack, type Stack } from "./support/stack.js";
 import { jpegDimensions } from "./support/telegram-api.js";
 
@@ -64,5 +65,25 @@ describe("camera on demand", () => {
     nc.publish(subjects.pirEdge(stack.device), JSON.stringify({ device: stack.device, level: 1, at: Date.now(), driver: "sim" } satisfies PirEdge));
     await waitFor("video after the PIR edge", () => video.total > total + 10 || undefined, 20_000);
     expect(camera.logs.some((l) => l.msg === "camera wanted; starting it" && JSON.stringify(l.holders).includes("pir"))).toBe(true);
+  });
+
+  it("a live viewer starts the camera through the stream service, and leaving lets it stop", async () => {
+    const streamPort = await freePort();
+    const stack: Stack = await startStack({
+      services: ["camera", "stream"],
+      env: { PICKET_CAMERA_MODE: "on-demand", PICKET_CAMERA_IDLE_S: "1", PICKET_STREAM_PORT: String(streamPort) },
+    });
+    cleanups.push(() => stack.stop());
+    const camera = stack.get("camera");
+    const frames: number[] = [];
+    const ws = new WebSocket(`ws://127.0.0.1:${streamPort}/live/${stack.device}/high`);
+    cleanups.push(async () => ws.terminate());
+    ws.on("message", (data: Buffer, isBinary: boolean) => {
+      if (isBinary) frames.push(decodeLiveFrame(new Uint8Array(data)).seq);
+    });
+    await waitFor("live frames from a camera that was off", () => frames.length > 25 || undefined, 20_000);
+    expect(camera.logs.some((l) => l.msg === "camera wanted; starting it" && JSON.stringify(l.holders).includes("stream-high"))).toBe(true);
+    ws.close();
+    await camera.waitForMsg("no one needs the camera; stopping it", 15_000);
   });
 });
