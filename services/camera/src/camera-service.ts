@@ -304,6 +304,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         lastFrameAgeMs: capture.lastFrameAtUs === 0 ? -1 : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000),
         encoderRestarts: capture.restarts,
         capturing: capturing ? 1 : 0,
+        onDemand: onDemand ? 1 : 0,
         motionFps: capturing && motionFrames !== undefined ? motionFrames.fps : 0,
         clipsRecording: recorder.active,
         ...motion?.vitals(),

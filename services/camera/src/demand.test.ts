@@ -1,37 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Timers } from "@picket/runtime";
+import { FakeTimers } from "@picket/runtime/testing";
 import { CameraDemand } from "./demand.js";
-
-/** Timers driven by hand. */
-class FakeTimers implements Timers {
-  t = 0;
-  private queue: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.nextId++;
-    this.queue.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.queue = this.queue.filter((e) => e.id !== h);
-  };
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.queue.sort((a, b) => a.at - b.at);
-      const next = this.queue[0];
-      if (next === undefined || next.at > end) break;
-      this.queue.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-  get pending(): number {
-    return this.queue.length;
-  }
-}
 
 function setup(graceMs = 5_000) {
   const timers = new FakeTimers();

@@ -1,44 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { Debouncer, type Timers } from "./debounce.js";
-
-/** A hand-driven clock: `advance` moves time and fires due timers in order; `jump` moves time without firing (a late timer). */
-class FakeTimers implements Timers {
-  private t = 1_000;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  get count(): number {
-    return this.pending.size;
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      const due = [...this.pending].filter(([, p]) => p.at <= until).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.pending.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-    }
-    this.t = until;
-  }
-  jump(ms: number): void {
-    this.t += ms;
-  }
-}
+import { FakeTimers } from "@picket/runtime/testing";
+import { Debouncer } from "./debounce.js";
 
 function setup(initial: 0 | 1 = 0, ms = 100) {
-  const timers = new FakeTimers();
+  const timers = new FakeTimers(1_000);
   const reports: [0 | 1, number][] = [];
   const d = new Debouncer(initial, ms, (level, at) => reports.push([level, at]), timers);
   return { timers, reports, d };
@@ -50,7 +15,7 @@ describe("Debouncer", () => {
     d.input(1);
     expect(reports).toEqual([[1, 1000]]);
     expect(d.level).toBe(1);
-    expect(timers.count).toBe(0);
+    expect(timers.pending).toBe(0);
   });
 
   it("ignores a reading equal to the current level", () => {
@@ -102,7 +67,7 @@ describe("Debouncer", () => {
     let maxTimers = 0;
     for (let i = 0; i < 10_000; i++) {
       d.input(i % 2 === 0 ? 1 : 0);
-      maxTimers = Math.max(maxTimers, timers.count);
+      maxTimers = Math.max(maxTimers, timers.pending);
       if (i % 100 === 0) timers.advance(1);
     }
     timers.advance(1000);
@@ -110,7 +75,7 @@ describe("Debouncer", () => {
     expect(reports[0]).toEqual([1, 1000]);
     expect(reports.at(-1)?.[0]).toBe(0);
     expect(maxTimers).toBe(1);
-    expect(timers.count).toBe(0);
+    expect(timers.pending).toBe(0);
   });
 
   it("never reports twice within one lockout, even when the settle timer fires late", () => {
@@ -118,7 +83,7 @@ describe("Debouncer", () => {
     d.input(1);
     timers.advance(50);
     d.input(0); // held; settle timer due at 1100
-    timers.jump(60); // 1110: the timer is late, and a new edge is handled first
+    timers.t += 60; // 1110, without firing anything: the timer is late, and a new edge is handled first
     d.input(0);
     expect(reports).toEqual([
       [1, 1000],
@@ -140,7 +105,7 @@ describe("Debouncer", () => {
     d.input(1);
     d.input(0);
     d.dispose();
-    expect(timers.count).toBe(0);
+    expect(timers.pending).toBe(0);
     timers.advance(1000);
     expect(reports).toEqual([[1, 1000]]);
   });

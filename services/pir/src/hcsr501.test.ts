@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { Debouncer, type Timers } from "./debounce.js";
+import { FakeTimers } from "@picket/runtime/testing";
+import { Debouncer } from "./debounce.js";
 import {
   HCSR501_DEFAULTS,
   Hcsr501Model,
@@ -8,40 +9,6 @@ import {
   type Hcsr501ModelOptions,
   type PirInterpreterOptions,
 } from "./hcsr501.js";
-
-/** A hand-driven monotonic clock: `advance` moves time and fires due timers in order. */
-class FakeTimers implements Timers {
-  t = 0;
-  private seq = 0;
-  private readonly pending = new Map<number, { at: number; fn: () => void }>();
-
-  now(): number {
-    return this.t;
-  }
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = ++this.seq;
-    this.pending.set(id, { at: this.t + ms, fn });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  get count(): number {
-    return this.pending.size;
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.pending) if (entry[1].at <= until && (next === undefined || entry[1].at < next[1].at)) next = entry;
-      if (next === undefined) break;
-      this.pending.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-    }
-    this.t = until;
-  }
-}
 
 function model(opts: Partial<Hcsr501ModelOptions> = {}) {
   const timers = new FakeTimers();
@@ -131,7 +98,7 @@ describe("Hcsr501Model", () => {
     expect(out.length).toBeGreaterThan(5); // the toggles
     expect(m.output).toBe(0);
     expect(m.state).toBe("idle");
-    expect(timers.count).toBe(0);
+    expect(timers.pending).toBe(0);
     const before = out.length;
     m.stimulus(true);
     expect(out.length).toBe(before + 1);
@@ -146,7 +113,7 @@ describe("Hcsr501Model", () => {
     timers.advance(1);
     expect(out).toEqual([[60_000, 1]]);
     m.dispose();
-    expect(timers.count).toBe(0);
+    expect(timers.pending).toBe(0);
   });
 });
 
@@ -288,7 +255,7 @@ describe("PirInterpreter", () => {
     const ms = performance.now() - started;
     console.info(`PirInterpreter: 1,000,000 rawEdge calls in ${ms.toFixed(1)} ms`);
     expect(p.status.chatterEvents).toBe(1);
-    expect(timers.count).toBe(1); // one calm check, not one timer per edge
+    expect(timers.pending).toBe(1); // one calm check, not one timer per edge
   });
 
   it("the model warming up behind the interpreter reports nothing, then a detection passes", () => {

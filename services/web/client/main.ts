@@ -4,6 +4,7 @@ interface DeviceView {
   id: string;
   online: boolean;
   lastSeenAgoMs: number | null;
+  services: Partial<Record<"camera" | "pir", { vitals: Record<string, number> }>>;
 }
 
 declare global {
@@ -65,7 +66,20 @@ function tile(device: DeviceView): HTMLElement {
       .catch(() => toast("Test alarm failed: no answer from the device", "error"))
       .finally(() => (alarm.disabled = false));
   });
-  caption.append(name, badge, el("span", { class: "spacer" }), snap, alarm);
+  const arming = el("span", { class: "badge" });
+  const note = el("span", { class: "note" });
+  caption.append(name, badge, arming, note, el("span", { class: "spacer" }), snap, alarm);
+  badges.set(device.id, (d) => {
+    badge.className = `badge ${d.online ? "online" : "offline"}`;
+    badge.textContent = d.online ? "online" : "offline";
+    const pir = d.services.pir?.vitals;
+    arming.hidden = pir === undefined;
+    arming.className = `badge ${pir?.present === 1 ? "present" : pir?.armed === 1 ? "armed" : "disarmed"}`;
+    arming.textContent = pir?.present === 1 ? "someone there" : pir?.armed === 1 ? "armed" : "disarmed";
+    const cam = d.services.camera?.vitals;
+    note.textContent = cam?.onDemand === 1 ? (cam.capturing === 1 ? "camera on demand: on" : "camera on demand: off, no clip pre-roll") : "";
+  });
+  badges.get(device.id)?.(device);
   const player = new LivePlayer(device.id, profile, (s) => {
     overlay.textContent = describe(s);
     figure.dataset.state = s.state;
@@ -80,6 +94,16 @@ function tile(device: DeviceView): HTMLElement {
   return figure;
 }
 
+/** Updates each tile's badges from a fresh device list. */
+const badges = new Map<string, (d: DeviceView) => void>();
+
+async function refresh(): Promise<void> {
+  const res = await fetch("/api/devices");
+  if (!res.ok) return;
+  const { devices } = (await res.json()) as { devices: DeviceView[] };
+  for (const d of devices) badges.get(d.id)?.(d);
+}
+
 async function main(): Promise<void> {
   const grid = document.getElementById("grid") as HTMLElement;
   const res = await fetch("/api/devices");
@@ -89,6 +113,7 @@ async function main(): Promise<void> {
   const shown = devices.filter((d) => d.id === self || d.online);
   grid.dataset.count = String(shown.length);
   grid.replaceChildren(...shown.map(tile));
+  window.setInterval(() => void refresh().catch(() => undefined), 2_000);
 }
 
 main().catch((err: unknown) => toast(`Could not load devices: ${String(err)}`, "error"));

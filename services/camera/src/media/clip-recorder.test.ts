@@ -1,39 +1,8 @@
-import type { Timers } from "@picket/runtime";
+import { FakeTimers } from "@picket/runtime/testing";
 import { describe, expect, it } from "vitest";
 import type { EncodedFrame } from "../capture.js";
 import { ClipRecorder, type ClipRecorderOptions, type RecordedClip } from "./clip-recorder.js";
 import { FrameRing, frameRingMs } from "./frame-ring.js";
-
-/** Timers driven by hand. */
-class FakeTimers implements Timers {
-  t = 0;
-  private queue: { at: number; fn: () => void; id: number }[] = [];
-  private nextId = 1;
-  now = () => this.t;
-  setTimeout = (fn: () => void, ms: number) => {
-    const id = this.nextId++;
-    this.queue.push({ at: this.t + ms, fn, id });
-    return id;
-  };
-  clearTimeout = (h: unknown) => {
-    this.queue = this.queue.filter((e) => e.id !== h);
-  };
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      this.queue.sort((a, b) => a.at - b.at);
-      const next = this.queue[0];
-      if (next === undefined || next.at > end) break;
-      this.queue.shift();
-      this.t = next.at;
-      next.fn();
-    }
-    this.t = end;
-  }
-  get pending(): number {
-    return this.queue.length;
-  }
-}
 
 const T0 = 1_750_000_000_000_000;
 const frame = (i: number, over: Partial<EncodedFrame> = {}): EncodedFrame => ({
