@@ -117,10 +117,10 @@ export const SCENES: Scene[] = [
   scene({
     name: "person-crossing",
     kind: "object",
-    description: "A person walks across the garden left to right at 3 s, and back at 17 s (about 4 s each way).",
-    durationS: 30,
-    spec: { noise: 8, walkers: [walk(PERSON, [3, -40, 80], [7, 320, 80]), walk(PERSON, [17, 320, 75], [21, -40, 75])] },
-    pirPulses: [{ atS: 3.5, durationS: 3 }, { atS: 17.5, durationS: 3 }],
+    description: "A person walks across the garden left to right at 3 s, and back at 40 s (about 4 s each way): two visits, far enough apart to be two events.",
+    durationS: 55,
+    spec: { noise: 8, walkers: [walk(PERSON, [3, -40, 80], [7, 320, 80]), walk(PERSON, [40, 320, 75], [44, -40, 75])] },
+    pirPulses: [{ atS: 3.5, durationS: 3 }, { atS: 40.5, durationS: 3 }],
   }),
   scene({
     name: "person-slow",
@@ -133,17 +133,18 @@ export const SCENES: Scene[] = [
   scene({
     name: "two-visits",
     kind: "object",
-    description: "A quick crossing at 3 s; at 20 s someone comes in from the right, stands still in the middle for 6 s, and goes back out.",
-    durationS: 40,
-    spec: { noise: 8, walkers: [walk(PERSON, [3, -40, 80], [7.5, 320, 80]), walk(PERSON, [20, 320, 78], [24, 150, 78], [30, 150, 78], [33, 320, 78])] },
-    pirPulses: [{ atS: 4, durationS: 2.5 }, { atS: 21, durationS: 3 }, { atS: 30.5, durationS: 2 }],
+    description: "A quick crossing at 3 s; at 37 s someone comes in from the right, stands still in the middle for 6 s, and goes back out.",
+    durationS: 60,
+    spec: { noise: 8, walkers: [walk(PERSON, [3, -40, 80], [7.5, 320, 80]), walk(PERSON, [37, 320, 78], [41, 150, 78], [47, 150, 78], [50, 320, 78])] },
+    pirPulses: [{ atS: 4, durationS: 2.5 }, { atS: 38, durationS: 3 }, { atS: 47.5, durationS: 2 }],
   }),
   scene({
     name: "small-far-person",
     kind: "object",
-    description: "A person far away (18×40 px) crosses slowly at 5 s; out of the PIR's range, so only the camera sees them.",
+    description: "A person about 6.5 m away (18×40 px) crosses slowly at 5 s, at the edge of the HC-SR501's 7 m range, which feels them in the middle of the crossing.",
     durationS: 30,
     spec: { noise: 8, walkers: [walk(FAR_PERSON, [5, -18, 64], [17, 320, 64])] },
+    pirPulses: [{ atS: 8, durationS: 5 }],
   }),
   scene({
     name: "person-under-cloud",
@@ -160,14 +161,14 @@ export const SCENES: Scene[] = [
   scene({
     name: "person-at-night",
     kind: "object",
-    description: "Night under the IR lamp: dim, flat and noisy; a person crosses at 6 s and again at 20 s.",
-    durationS: 30,
+    description: "Night under the IR lamp: dim, flat and noisy; a person crosses at 6 s and again at 40 s.",
+    durationS: 55,
     spec: {
       noise: 20,
-      walkers: [walk(PERSON, [6, -40, 80], [10, 320, 80]), walk(PERSON, [20, 320, 75], [24.5, -40, 75])],
+      walkers: [walk(PERSON, [6, -40, 80], [10, 320, 80]), walk(PERSON, [40, 320, 75], [44.5, -40, 75])],
       light: { brightness: "-0.12", contrast: "0.55" },
     },
-    pirPulses: [{ atS: 6.5, durationS: 3 }, { atS: 20.5, durationS: 3 }],
+    pirPulses: [{ atS: 6.5, durationS: 3 }, { atS: 40.5, durationS: 3 }],
   }),
   scene({
     name: "lamp-on",
