@@ -108,9 +108,10 @@ export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: 
     inputs: ["-re", "-f", "lavfi", "-i", `color=c=0x4a5560:s=${w}x${h}:r=${fps}`, "-re", "-f", "lavfi", "-i", `color=c=0xd09060:s=${pw}x${ph}:r=${fps}`],
     graph: [
       "[0]drawbox=x=0:y=ih*0.72:w=iw:h=ih*0.28:color=0x6b5a48:t=fill,drawbox=x=iw*0.62:y=ih*0.18:w=iw*0.14:h=ih*0.54:color=0x3b2a1a:t=fill[room]",
-      // Every 20 s the person enters at 2 s and crosses the room in 6 s (TEST_SCENE); the room
-      // is empty when the camera starts, so motion detection learns an empty room.
-      `[room][1]overlay=x='if(between(mod(t,20),2,8),-w+(W+w)*(mod(t,20)-2)/6,W)':y=H*0.3${clock},${split.graph}`,
+      // Every 45 s the person enters at 8 s and crosses the room in 6 s (TEST_SCENE). The room
+      // is empty when the camera starts, so motion detection learns an empty room and the
+      // first clip has its pre-roll; the visits are far enough apart to be separate events.
+      `[room][1]overlay=x='if(between(mod(t,45),8,14),-w+(W+w)*(mod(t,45)-8)/6,W)':y=H*0.3${clock},${split.graph}`,
     ].join(";"),
     outs: split.outs,
   };

@@ -8,8 +8,8 @@ export const TEST_SCENE_CLOCK_MASK: Polygon = [
   [0, 0.1],
 ];
 
-/** The test scene's timing (see testSceneInputs): every 20 s a person enters at 2 s and crosses the room in 6 s. */
-export const TEST_SCENE = { periodMs: 20_000, enterMs: 2_000, crossingMs: 6_000 } as const;
+/** The test scene's timing (see testSceneInputs): every 45 s a person enters at 8 s and crosses the room in 6 s. */
+export const TEST_SCENE = { periodMs: 45_000, enterMs: 8_000, crossingMs: 6_000 } as const;
 
 /**
  * What a PIR sensor in the test scene's room would see: warm body in view while the person
