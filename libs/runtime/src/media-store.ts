@@ -196,7 +196,10 @@ class NatsMediaStore implements MediaStore {
 
   /** Deletes the oldest objects until `incoming` more bytes fit. */
   private async prune(incoming: number): Promise<void> {
-    const [objects, status] = await Promise.all([this.list(), this.os.status()]);
+    const status = await this.os.status();
+    // Listing every object costs more as the store fills: only when something must go.
+    if (status.size + incoming <= this.opts.maxBytes) return;
+    const objects = await this.list();
     const { remove } = planPrune(objects, status.size, incoming, this.opts.maxBytes);
     for (const name of remove) await this.delete(name);
   }

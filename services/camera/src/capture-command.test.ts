@@ -33,9 +33,16 @@ describe("buildCapturePlan", () => {
     const args = plan.ffmpeg.args;
     expect(args.at(-1)).toBe("pipe:4");
     expect(after(args, "-pix_fmt")).toContain("gray");
-    expect(args.join(" ")).toContain("fps=5,scale=320:180:flags=area,format=gray");
+    expect(args.join(" ")).toContain("fps=5:round=up,scale=320:180:flags=area,format=gray");
     // Still one input: the camera is opened once.
     expect(after(args, "-i")).toHaveLength(source.kind === "test" ? 2 : 1);
+  });
+
+  it.each(sources)("$kind: stills come from a one-thread JPEG encoder behind a rate filter that does not wait for later frames", (source) => {
+    const args = buildCapturePlan(source, settings).ffmpeg.args;
+    const jpeg = args.indexOf("mjpeg");
+    expect(args.slice(jpeg, jpeg + 5)).toEqual(["mjpeg", "-q:v", "4", "-threads", "1"]);
+    expect(args.join(" ")).toContain("fps=2:round=up");
   });
 
   it("test: encodes H.264 with a keyframe every gop frames and SPS/PPS repeated at each", () => {
@@ -54,7 +61,7 @@ describe("buildCapturePlan", () => {
     expect(after(args, "-i")[0]).toContain("s=1920x1080:r=30");
     expect(args.filter((a) => a === "-re")).toHaveLength(2);
     expect(graph).not.toContain("realtime");
-    expect(graph).toContain("fps=2[stills]");
+    expect(graph).toContain("fps=2:round=up[stills]");
   });
 
   it("file: loops the file as one argument, however odd its name, and scales it", () => {

@@ -60,12 +60,24 @@ function encodeArgs(s: CaptureSettings): string[] {
 const VIDEO_OUT = ["-f", "flv", "-flush_packets", "1", "pipe:1"];
 
 function stillsOut(input: string): string[] {
-  return ["-map", input, "-an", "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
+  return ["-map", input, "-an", ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
 }
+
+/**
+ * The JPEG encoder on one thread: with more, ffmpeg holds each still back about 500 ms,
+ * which made a still's arrival time (its timestamp) lie about what it shows.
+ */
+const STILL_ENCODER = ["-c:v", "mjpeg", "-q:v", "4", "-threads", "1"];
+
+/**
+ * Rate filter that passes a frame on as soon as it arrives: the default rounding waits for
+ * the following frames first (about 270 ms at 2 fps).
+ */
+const rate = (fps: number) => `fps=${fps}:round=up`;
 
 /** Filter that makes the motion detector's frames. */
 function motionFilter(m: MotionFrames): string {
-  return `fps=${m.fps},scale=${m.width}:${m.height}:flags=area,format=gray`;
+  return `${rate(m.fps)},scale=${m.width}:${m.height}:flags=area,format=gray`;
 }
 
 const MOTION_OUT = ["-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:4"];
@@ -76,16 +88,16 @@ const MOTION_OUT = ["-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:4"];
  */
 function branches(input: string, s: CaptureSettings): { graph: string; outs: string[] } {
   const m = s.motion;
-  if (m === undefined) return { graph: `${input}split=2[v][s0];[s0]fps=${s.snapshotFps}[stills]`, outs: stillsOut("[stills]") };
+  if (m === undefined) return { graph: `${input}split=2[v][s0];[s0]${rate(s.snapshotFps)}[stills]`, outs: stillsOut("[stills]") };
   return {
-    graph: `${input}split=3[v][s0][m0];[s0]fps=${s.snapshotFps}[stills];[m0]${motionFilter(m)}[motion]`,
+    graph: `${input}split=3[v][s0][m0];[s0]${rate(s.snapshotFps)}[stills];[m0]${motionFilter(m)}[motion]`,
     outs: [...stillsOut("[stills]"), "-map", "[motion]", ...MOTION_OUT],
   };
 }
 
 /** For sources passed through: stills (and motion frames) decoded from input 0. */
 function decodedOuts(s: CaptureSettings): string[] {
-  const stills = ["-map", "0:v:0", "-an", "-vf", `fps=${s.snapshotFps}`, "-c:v", "mjpeg", "-q:v", "4", "-f", "image2pipe", "pipe:3"];
+  const stills = ["-map", "0:v:0", "-an", "-vf", rate(s.snapshotFps), ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
   return s.motion === undefined ? stills : [...stills, "-map", "0:v:0", "-vf", motionFilter(s.motion), ...MOTION_OUT];
 }
 
