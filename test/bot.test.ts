@@ -3,6 +3,7 @@ import { connectBus, createLogger, jetstream, type NatsConnection } from "@picke
 import { afterEach, describe, expect, it } from "vitest";
 import { ffprobe } from "./support/media.js";
 import { startNats } from "./support/nats.js";
+import { waitFor } from "./support/ports.js";
 import { ServiceProcess, baseEnv } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 import { startTelegramApi, updates, type ApiCall, type TelegramApiDouble } from "./support/telegram-api.js";
@@ -30,7 +31,11 @@ async function startBotStack(opts: { token?: string; services?: ("camera" | "pir
   const env: Record<string, string> = {
     PICKET_TELEGRAM_API_ROOT: double.url,
     PICKET_TELEGRAM_CHATS: ALLOWED.join(","),
-    PICKET_PRESENCE_COOLDOWN_MS: "200",
+    PICKET_PRESENCE_MODE: "pir",
+    PICKET_PRESENCE_COOLDOWN_MS: "0",
+    PICKET_PRESENCE_GAP_MS: "1000",
+    PICKET_PIR_HOLD_S: "1",
+    PICKET_PIR_BLOCK_MS: "0",
     PICKET_TZ: "UTC",
   };
   if (opts.token !== undefined) env.PICKET_TELEGRAM_TOKEN = opts.token;
@@ -42,9 +47,15 @@ async function startBotStack(opts: { token?: string; services?: ("camera" | "pir
   return { stack, double, nc, bot: stack.get("bot") };
 }
 
-/** One PIR pulse through the simulated driver; resolves when the pir service took it. */
-async function pulse(nc: NatsConnection, device: string, ms = 300): Promise<void> {
-  await nc.request(subjects.pirInject(device), JSON.stringify({ pulseMs: ms }), { timeout: 5_000 });
+/**
+ * One PIR pulse through the simulated driver, as a new visit: it waits for the previous
+ * presence (if any) to end first. Resolves when the pir service took the pulse.
+ */
+async function pulse(nc: NatsConnection, stack: Stack, ms = 300): Promise<void> {
+  const pir = stack.get("pir");
+  const count = (msg: string) => pir.logs.filter((l) => l.msg === msg).length;
+  await waitFor("the previous presence to end", () => count("presence ended") >= count("presence started") || undefined, 15_000);
+  await nc.request(subjects.pirInject(stack.device), JSON.stringify({ pulseMs: ms }), { timeout: 5_000 });
 }
 
 const ok = (c: ApiCall) => c.status === 200;
@@ -62,7 +73,7 @@ function expectNoSecret(bot: ServiceProcess): void {
 describe("bot service", () => {
   it("sends an alarm's photo, a 1280x720 JPEG, once to each allowed chat and to no other", async () => {
     const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
-    await pulse(nc, stack.device);
+    await pulse(nc, stack);
     const photos = await double.waitForCalls("sendPhoto", 2, 20_000, ok);
     await bot.waitForMsg("alert delivered");
 
@@ -113,7 +124,7 @@ describe("bot service", () => {
     const metrics = await (await fetch(`http://127.0.0.1:${await opsPort(bot)}/metrics`)).text();
     expect(metrics).toMatch(/picket_bad_messages_total\{[^}]*subject="picket\.[^"]+\.events\.presence"[^}]*\} 2/);
 
-    await pulse(nc, stack.device);
+    await pulse(nc, stack);
     const photos = await double.waitForCalls("sendPhoto", 2, 20_000, ok);
     expect(photos.map((c) => c.chatId).sort()).toEqual([...ALLOWED].sort());
 
@@ -125,14 +136,14 @@ describe("bot service", () => {
     const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
     // One of the two parallel uploads fails: the redelivery must go to that chat only.
     double.failNext("sendPhoto", 1, { status: 500 });
-    await pulse(nc, stack.device);
+    await pulse(nc, stack);
     await double.waitForCalls("sendPhoto", 2, 30_000, ok);
     await bot.waitForMsg("alert delivered", 30_000);
     expect(double.calls("sendPhoto")).toHaveLength(3);
 
     // Both uploads hit flood control, then go through after retry_after.
     double.failNext("sendPhoto", 2, { status: 429, retryAfter: 1 });
-    await pulse(nc, stack.device);
+    await pulse(nc, stack);
     await double.waitForCalls("sendPhoto", 4, 30_000, ok);
     await bot.waitForLog((l) => l.msg === "alert delivered" && bot.logs.filter((m) => m.msg === "alert delivered").length === 2, 30_000, "second delivery");
 
