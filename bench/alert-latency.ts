@@ -13,8 +13,8 @@ const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
 const CHAT = "111";
 const WARMUP = 3;
 const SAMPLES = 40;
-/** Each alarm is its own presence: the pulse (plus the sensor's 1 s hold) ends and the 1 s event gap passes first. */
-const SPACING_MS = 2_400;
+/** Pause after the previous presence ended, before the next pulse. */
+const SPACING_MS = 200;
 const TARGET_P95_MS = 100;
 
 const wallMs = () => performance.timeOrigin + performance.now();
@@ -28,6 +28,22 @@ const stack = await startStack({
 });
 const nc = await connectBus({ url: stack.nats.url, name: "bench-alert-latency", log: createLogger({ service: "bench", device: stack.device, level: "silent" }) });
 
+// Each alarm is a new visit: the previous presence has ended (its `ended` event is stored).
+let ended = 0;
+let onEnded: (() => void) | undefined;
+nc.subscribe(subjects.event(stack.device, "presence"), {
+  callback: (_err, m) => {
+    if ((m.json() as { state?: string }).state !== "ended") return;
+    ended++;
+    onEnded?.();
+  },
+});
+const visitOver = (n: number) =>
+  new Promise<void>((resolve) => {
+    onEnded = () => ended >= n && resolve();
+    onEnded();
+  });
+
 const latencies: number[] = [];
 const warmup: number[] = [];
 try {
@@ -39,6 +55,7 @@ try {
     const calls = await arrived;
     const ms = (calls[before]?.receivedAt ?? Number.NaN) - t0;
     (i < WARMUP ? warmup : latencies).push(ms);
+    await visitOver(i + 1);
     await sleep(SPACING_MS);
   }
 } finally {

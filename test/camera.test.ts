@@ -105,6 +105,21 @@ describe("camera service", () => {
     expect(health.ok).toBe(true);
   });
 
+  it("answers a snapshot of a past moment from its last seconds of stills, and says when it has none", async () => {
+    const { nc, stack } = await cameraStack();
+    await new Promise((r) => setTimeout(r, 3_000));
+    const moment = Date.now() - 1_500;
+    const reply = await nc.request(subjects.snapshot(stack.device), JSON.stringify({ at: moment }), { timeout: 5_000 });
+    expect(reply.headers?.get("Picket-Error") ?? "").toBe("");
+    const capturedMs = Number(reply.headers?.get("Picket-Captured-Us")) / 1000;
+    // Stills come twice a second: the one of that moment, not the newest.
+    expect(Math.abs(capturedMs - moment)).toBeLessThanOrEqual(600);
+    expect(reply.data.length).toBeGreaterThan(1_000);
+    const old = await nc.request(subjects.snapshot(stack.device), JSON.stringify({ at: Date.now() - 60_000 }), { timeout: 5_000 });
+    expect(old.data.length).toBe(0);
+    expect(old.headers?.get("Picket-Error")).toBe("no picture of that moment");
+  });
+
   it("sends access units larger than the server's max_payload in parts, which join into decodable video", async () => {
     const stack = await startStack({ services: ["camera"], nats: { maxPayload: 8192 } });
     cleanups.push(() => stack.stop());

@@ -158,6 +158,8 @@ export type TestAlarmReply = z.infer<typeof TestAlarmReply>;
 export const SnapshotRequest = z.strictObject({
   /** Reject a frame older than this (ms); the camera then says why instead. */
   maxAgeMs: z.number().int().min(1).max(60_000).optional(),
+  /** The still of this moment (ms since epoch; an event's trigger) from the last seconds' stills, instead of the newest. */
+  at: epochMs.optional(),
 });
 export type SnapshotRequest = z.infer<typeof SnapshotRequest>;
 

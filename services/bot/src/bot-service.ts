@@ -27,6 +27,8 @@ export interface BotServiceDeps {
 const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
 /** How long an alert waits for the camera to store the trigger frame before it takes a fresh picture. */
 const STORED_PHOTO_WAIT_MS = 2_000;
+/** The camera answers from memory; a slow answer means trouble, and the stored frame is the fallback. */
+const TRIGGER_FRAME_TIMEOUT_MS = 500;
 
 /**
  * The bot service: presence events from JetStream become photos in every allowed chat,
@@ -40,8 +42,14 @@ export function createBotService(deps: BotServiceDeps) {
   const alerts = new Counter({ name: "picket_bot_alerts_total", help: "Presence alerts handled, by outcome", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
   const request = natsSnapshotRequest(nc, device);
   const snapshot = (signal: AbortSignal) => takeSnapshot(request, { ...SNAPSHOT, signal });
-  /** The event's trigger frame from the media store, if the camera stores one in time; else a fresh still. */
+  /**
+   * The event's trigger frame: asked of the camera at once (it keeps the last seconds' stills),
+   * else read from the media store when the camera has stored it, else a fresh still.
+   */
   const eventPhoto = async (event: PresenceEvent, signal: AbortSignal): Promise<Snapshot> => {
+    const moment = await natsSnapshotRequest(nc, device, undefined, event.at)(TRIGGER_FRAME_TIMEOUT_MS);
+    if (moment.ok) return moment;
+    log.debug({ eventId: event.id, reason: moment.reason }, "the camera has no still of the trigger moment; reading the stored one");
     const name = event.media?.snapshot;
     if (name !== undefined && deps.storedPhoto !== undefined) {
       const jpeg = await deps.storedPhoto(name, STORED_PHOTO_WAIT_MS, signal).catch((err: unknown) => {

@@ -16,8 +16,8 @@ const ERROR_HEADER = "Picket-Error";
  * with a JPEG, or with an empty body and a `Picket-Error` header saying why (still starting,
  * picture too old, …). `maxAgeMs` makes a frozen camera say so instead of sending an old picture.
  */
-export function natsSnapshotRequest(nc: NatsConnection, device: string, maxAgeMs = 2_000): SnapshotRequest {
-  const body = JSON.stringify({ maxAgeMs });
+export function natsSnapshotRequest(nc: NatsConnection, device: string, maxAgeMs = 2_000, at?: number): SnapshotRequest {
+  const body = JSON.stringify(at === undefined ? { maxAgeMs } : { at });
   return async (timeoutMs) => {
     try {
       const msg = await nc.request(subjects.snapshot(device), body, { timeout: timeoutMs });

@@ -228,6 +228,17 @@ export function createCameraService(deps: CameraServiceDeps) {
       snapshotsTotal.inc({ result });
       msg.respond(new Uint8Array(0), { headers: toHeaders({ "Picket-Error": text }) });
     };
+    if (req.at !== undefined) {
+      // An event's trigger moment: its still from the ring, or a clear no (the bot then reads the stored one).
+      const moment = stills.at(req.at);
+      if (moment === undefined) return error("no picture of that moment", "not-kept");
+      const size = jpegSize(moment.jpeg);
+      snapshotsTotal.inc({ result: "ok" });
+      msg.respond(moment.jpeg, {
+        headers: toHeaders({ "Picket-Captured-Us": String(moment.capturedUs), "Picket-Width": String(size?.width ?? 0), "Picket-Height": String(size?.height ?? 0) }),
+      });
+      return;
+    }
     const fresh = () => still !== undefined && (wallClockUs() - still.capturedUs) / 1000 <= (req.maxAgeMs ?? 2_000);
     if (onDemand && !fresh()) {
       // The camera may be off: hold it and wait for its first picture.
