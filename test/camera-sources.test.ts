@@ -2,12 +2,14 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { readVideoHeaders, subjects, type VideoMeta } from "@picket/contracts";
+import { Heartbeat, readVideoHeaders, subjects, type VideoMeta } from "@picket/contracts";
 import type { NatsConnection } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { testBus } from "./support/bus.js";
 import { ffprobe } from "./support/media.js";
-import { freePort } from "./support/ports.js";
+import { startNats } from "./support/nats.js";
+import { freePort, waitFor } from "./support/ports.js";
+import { ServiceProcess, baseEnv } from "./support/services.js";
 import { startStack } from "./support/stack.js";
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
@@ -85,6 +87,21 @@ describe("camera sources", () => {
     expect(probed).toMatchObject({ codec_name: "h264", width: 640, height: 360 });
     expect(Number(probed.nb_read_frames)).toBe(fromKey.length);
     expect(await snapshot(nc, stack.device)).toMatchObject({ codec_name: "mjpeg", width: 640, height: 360 });
+  });
+
+  it("a camera whose source is gone says its motion detection is not running, so presence falls back to the PIR", async () => {
+    const nats = await startNats();
+    cleanups.push(() => nats.dispose());
+    const dead = `http://127.0.0.1:${await freePort()}/stream`;
+    const camera = new ServiceProcess("camera", { ...baseEnv(nats.url, "dead-cam"), PICKET_CAMERA_SOURCE: dead });
+    cleanups.push(() => camera.stop());
+    const nc = await testBus(nats.url);
+    cleanups.push(() => nc.close());
+    const beats: Heartbeat[] = [];
+    nc.subscribe(subjects.heartbeat("dead-cam", "camera"), { callback: (_e, m) => beats.push(Heartbeat.parse(m.json())) });
+    const beat = await waitFor("a heartbeat after an encoder restart", () => beats.find((b) => (b.vitals.encoderRestarts ?? 0) >= 1), 30_000);
+    expect(beat.vitals.motionFps).toBe(0);
+    expect(beat.vitals.capturing).toBe(1);
   });
 
   it("refuses a bad source at start with one line naming the variable", async () => {

@@ -103,3 +103,25 @@ describe("presence events with media, on the real camera", () => {
     expect(photos.some((p) => p.files.photo?.equals(jpeg))).toBe(true);
   });
 });
+
+describe("an always-on camera", () => {
+  it("keeps running after an event's clip, whatever the on-demand grace would say", async () => {
+    const stack: Stack = await startStack({ services: ["camera"], env: { PICKET_CAMERA_IDLE_S: "1", PICKET_CLIP_PRE_S: "1", PICKET_CLIP_POST_S: "1" } });
+    cleanups.push(() => stack.stop());
+    const nc = await testBus(stack.nats.url);
+    cleanups.push(() => nc.close());
+    const camera = stack.get("camera");
+    const id = `ev-${Date.now().toString(36)}-always1`;
+    const event: PresenceEvent = { id, kind: "presence", state: "started", device: stack.device, at: Date.now(), triggers: ["pir"], test: false, media: { snapshot: `snapshots/${id}.jpg`, clip: `clips/${id}.mp4` } };
+    nc.publish(subjects.event(stack.device, "presence"), JSON.stringify(event));
+    await camera.waitForMsg("event clip stored", 20_000);
+    // The event's hold (post-roll + 5 s) and the 1 s grace have passed.
+    await new Promise((r) => setTimeout(r, 7_500));
+    let frames = 0;
+    const sub = nc.subscribe(subjects.video(stack.device, "high"), { callback: () => frames++ });
+    await new Promise((r) => setTimeout(r, 1_000));
+    sub.unsubscribe();
+    expect(frames).toBeGreaterThan(15);
+    expect(camera.logs.some((l) => l.msg === "no one needs the camera; stopping it")).toBe(false);
+  });
+});

@@ -104,18 +104,29 @@ export function createCameraService(deps: CameraServiceDeps) {
   const scenePir = deps.source.kind === "test" && deps.testScenePir ? new TestScenePir() : undefined;
   const onDemand = deps.mode === "on-demand";
   let capturing = false;
-  const demand = new CameraDemand(deps.idleS * 1000, (wanted) => {
-    if (wanted && !capturing) {
-      capturing = true;
-      log.info({ holders: demand.holders() }, "camera wanted; starting it");
-      capture.start();
-    } else if (!wanted && capturing) {
-      capturing = false;
-      log.info("no one needs the camera; stopping it");
-      void capture.stop();
-      scenePirLevel(scenePir?.reset());
-    }
+  let lastMotionFrameAt = Number.NEGATIVE_INFINITY;
+  /** Starts and stops run one after the other: a new ffmpeg never races the old one for the device. */
+  let transition: Promise<void> = Promise.resolve();
+  // Only an on-demand camera follows its users; an always-on one ignores them.
+  const demand = new CameraDemand(deps.idleS * 1000, () => {
+    transition = transition
+      .then(async () => {
+        if (demand.wanted && !capturing) {
+          capturing = true;
+          log.info({ holders: demand.holders() }, "camera wanted; starting it");
+          capture.start();
+        } else if (!demand.wanted && capturing) {
+          capturing = false;
+          log.info("no one needs the camera; stopping it");
+          scenePirLevel(scenePir?.reset());
+          await capture.stop();
+        }
+      })
+      .catch((err: unknown) => log.error({ err }, "camera start/stop failed"));
   });
+  const hold = (holder: string, ms: number) => {
+    if (onDemand) demand.hold(holder, ms);
+  };
   const eventMedia =
     deps.media === undefined
       ? undefined
@@ -131,7 +142,7 @@ export function createCameraService(deps: CameraServiceDeps) {
             recordClip: (id, at) => recorder.record(id, at),
             put: (name, data, contentType) => (deps.media as { store: MediaStore }).store.put(name, data, { contentType }),
             record: (event) => mediaRecorder?.record(event) ?? Promise.resolve(false),
-            hold: (holder, ms) => demand.hold(holder, ms),
+            hold,
           },
         });
   const mediaRecorder = deps.media === undefined ? undefined : new EventRecorder<MediaEvent>(deps.media.js, log, (e) => MediaEvent.parse(e), () => ensureEventsStream(nc));
@@ -207,7 +218,10 @@ export function createCameraService(deps: CameraServiceDeps) {
         stills.push(jpeg, capturedUs);
         for (const wake of [...stillWaiters]) wake({ jpeg, capturedUs });
       },
-      gray: (frame, capturedUs) => motion?.frame(frame, capturedUs),
+      gray: (frame, capturedUs) => {
+        lastMotionFrameAt = performance.now();
+        motion?.frame(frame, capturedUs);
+      },
     },
     { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000 },
   );
@@ -232,6 +246,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       // An event's trigger moment: its still from the ring, or a clear no (the bot then reads the stored one).
       const moment = stills.at(req.at);
       if (moment === undefined) return error("no picture of that moment", "not-kept");
+      if (moment.jpeg.length > (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM) return error("snapshot larger than the bus allows; lower the resolution", "too-large");
       const size = jpegSize(moment.jpeg);
       snapshotsTotal.inc({ result: "ok" });
       msg.respond(moment.jpeg, {
@@ -265,7 +280,7 @@ export function createCameraService(deps: CameraServiceDeps) {
   const ctx = { log, metrics: deps.metrics };
   return {
     async start(): Promise<void> {
-      subs.push(nc.subscribe(subjects.snapshot(device), { callback: (err, msg) => (err === null ? void answerSnapshot(msg) : log.error({ err }, "snapshot subscription")) }));
+      subs.push(nc.subscribe(subjects.snapshot(device), { callback: (err, msg) => (err === null ? void answerSnapshot(msg).catch((e: unknown) => log.error({ err: e }, "snapshot answer failed")) : log.error({ err }, "snapshot subscription")) }));
       if (onDemand) {
         subs.push(subscribeJson(nc, subjects.cameraDemand(device), DemandMessage, (d) => demand.hold(d.holder, d.ms), ctx));
         // A PIR edge wakes the camera so the event has a picture and a clip.
@@ -294,8 +309,10 @@ export function createCameraService(deps: CameraServiceDeps) {
       // Clips being recorded finish early with what they have, and are stored.
       const media = eventMedia?.stop();
       await recorder.stop();
-      await media;
+      // Storing what was recorded may not outlast the shutdown deadline (a bus not answering).
+      await Promise.race([media, new Promise((r) => setTimeout(r, 3_000).unref())]);
       mediaRecorder?.stop();
+      await transition;
       await capture.stop();
     },
     /** Healthy while frames are fresh. */
@@ -316,7 +333,9 @@ export function createCameraService(deps: CameraServiceDeps) {
         encoderRestarts: capture.restarts,
         capturing: capturing ? 1 : 0,
         onDemand: onDemand ? 1 : 0,
-        motionFps: capturing && motionFrames !== undefined ? motionFrames.fps : 0,
+        // Only while frames really reach the detector: a camera that is gone must not make
+        // the presence service wait for motion that cannot come.
+        motionFps: motionFrames !== undefined && performance.now() - lastMotionFrameAt < 3_000 ? motionFrames.fps : 0,
         clipsRecording: recorder.active,
         ...motion?.vitals(),
       };

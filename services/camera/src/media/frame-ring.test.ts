@@ -18,11 +18,23 @@ const frame = (i: number, gop = 50, bytes = 1000, over: Partial<EncodedFrame> = 
 const ms = (i: number) => (T0 + i * 40_000) / 1000;
 
 describe("FrameRing", () => {
-  it("holds its duration of video by PTS and drops the oldest", () => {
+  it("holds its duration of video by PTS, from the keyframe before it, and drops the oldest", () => {
     const ring = new FrameRing({ maxDurationMs: frameRingMs(5_000, 2_000) });
     for (let i = 0; i < 500; i++) ring.push(frame(i));
-    expect(ring.length).toBe(201);
-    expect(ring.since(0)[0]?.ptsUs).toBe(300 * 40_000);
+    // Newest at 19.96 s; 8 s back is 11.96 s; the keyframe before that is at 10 s.
+    expect(ring.length).toBe(250);
+    expect(ring.since(0)[0]?.ptsUs).toBe(250 * 40_000);
+  });
+
+  it("keeps the keyframe a full pre-roll needs when the camera's keyframes are far apart", () => {
+    // An IP camera passed through with a keyframe every 10 s (250 frames).
+    const ring = new FrameRing({ maxDurationMs: frameRingMs(5_000, 2_000) });
+    for (let i = 0; i < 900; i++) {
+      ring.push(frame(i, 250));
+      const preRollStart = ms(i) - 5_000;
+      const clip = ring.since(preRollStart * 1000);
+      if (i >= 250) expect(clip[0]!.capturedUs / 1000, `frame ${i}`).toBeLessThanOrEqual(preRollStart);
+    }
   });
 
   it("holds at most maxBytes", () => {
@@ -45,7 +57,8 @@ describe("FrameRing", () => {
   it("starts at its first keyframe when the moment is older than the ring", () => {
     const ring = new FrameRing({ maxDurationMs: 3_000 });
     for (let i = 0; i < 200; i++) ring.push(frame(i));
-    expect(ring.since(T0)[0]?.ptsUs).toBe(150 * 40_000);
+    // Newest at 7.96 s; 3 s back is 4.96 s; the ring starts at the keyframe at 4 s.
+    expect(ring.since(T0)[0]?.ptsUs).toBe(100 * 40_000);
   });
 
   it("gives nothing without a keyframe, or when its frames ended before the moment (camera off then)", () => {

@@ -43,13 +43,26 @@ export class FrameRing {
     if (newest !== undefined && !continues(newest, frame, this.maxGapUs)) this.clear();
     this.frames.push(frame);
     this.heldBytes += frame.data.length;
-    // PTS, not capture time: a wall-clock jump must not empty or overfill the ring.
+    // PTS, not capture time: a wall-clock jump must not empty or overfill the ring. Past the
+    // duration, the oldest frames go only while a later keyframe is itself old enough, so a
+    // camera with long keyframe intervals (an IP camera's own GOP) keeps its full pre-roll.
     while (this.frames.length > 1) {
       const oldest = this.frames[0] as EncodedFrame;
-      if (frame.ptsUs - oldest.ptsUs <= this.maxDurationUs && this.heldBytes <= this.maxBytes) break;
+      const overBytes = this.heldBytes > this.maxBytes;
+      if (!overBytes && (frame.ptsUs - oldest.ptsUs <= this.maxDurationUs || !this.laterKeyOlderThan(frame.ptsUs - this.maxDurationUs))) break;
       this.frames.shift();
       this.heldBytes -= oldest.data.length;
     }
+  }
+
+  /** Whether a keyframe after the oldest frame has PTS at or before `ptsUs`. */
+  private laterKeyOlderThan(ptsUs: number): boolean {
+    for (let i = 1; i < this.frames.length; i++) {
+      const f = this.frames[i] as EncodedFrame;
+      if (f.ptsUs > ptsUs) return false;
+      if (f.key) return true;
+    }
+    return false;
   }
 
   /**

@@ -361,3 +361,21 @@ describe("PresenceEngine: clocks and test alarms", () => {
     expect(a.engine.state.cooldownUntilMono).toBeUndefined();
   });
 });
+
+describe("PresenceEngine: mode changes (auto mode following the camera)", () => {
+  it("a PIR held high while waiting for motion raises the alarm at once when motion stops being required", () => {
+    const h = new Harness({ mode: "pir+motion" });
+    h.pir(1).advance(2_000);
+    expect(h.started).toHaveLength(0);
+    h.take(h.engine.setMode("pir", h.at, h.mono));
+    expect(h.started).toHaveLength(1);
+    expect(h.started[0]?.triggers).toEqual(["pir"]);
+  });
+
+  it("switching to pir+motion does not raise anything by itself", () => {
+    const h = new Harness({ mode: "pir" });
+    h.take(h.engine.setMode("pir+motion", h.at, h.mono));
+    h.pulse(500).advance(10_000);
+    expect(h.started).toHaveLength(0);
+  });
+});

@@ -143,7 +143,8 @@ export class PresenceEngine {
   /** Another mode from now on (`auto` follows whether the camera's motion detector runs). */
   setMode(mode: PresenceMode, at: number, mono: number): PresenceEvent[] {
     this.opts.mode = mode;
-    return this.step(at, mono, () => undefined);
+    // The new mode's condition may hold already (a PIR high when motion is no longer needed).
+    return this.step(at, mono, () => at);
   }
 
   /** A PIR level change (debounced, interpreted). */
