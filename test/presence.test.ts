@@ -161,6 +161,23 @@ describe("presence (pir service)", () => {
     await waitFor("the scheduled alarm", async () => (await storedEvents(nc, stack.device)).slice(before).some((e) => e.triggers[0] === "pir"));
   });
 
+  it("a PIR stuck high stops counting after PICKET_PIR_STUCK_S: the presence ends, and the PIR is trusted again once it falls", async () => {
+    const { stack, nc } = await pirStack({ PICKET_PRESENCE_MODE: "pir", PICKET_PIR_STUCK_S: "2", PICKET_PRESENCE_GAP_MS: "1000", PICKET_PRESENCE_COOLDOWN_MS: "0", PICKET_PIR_HOLD_S: "1" });
+    const pir = stack.get("pir");
+    await inject(nc, stack.device, { level: 1 });
+    await pir.waitForMsg("the PIR has been high for too long: treating it as stuck until it falls", 10_000);
+    // Ended while the pin is still high.
+    const events = await waitFor("the presence ended", async () => {
+      const all = await storedEvents(nc, stack.device);
+      return all.some((e) => e.state === "ended") ? all : undefined;
+    });
+    expect(events.map((e) => e.state)).toEqual(["started", "ended"]);
+    await inject(nc, stack.device, { level: 0 });
+    await pir.waitForMsg("the PIR changed again: trusting it again", 10_000);
+    await inject(nc, stack.device, { pulseMs: 100 });
+    await waitFor("a new presence", async () => (await storedEvents(nc, stack.device)).filter((e) => e.state === "started").length === 2);
+  });
+
   it("npm run settings changes arming live, and refuses a bad schedule without storing it", async () => {
     const { stack, nc } = await pirStack({ PICKET_PRESENCE_MODE: "pir" });
     const pir = stack.get("pir");

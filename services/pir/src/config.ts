@@ -30,6 +30,7 @@ export const pirConfig = {
   },
   warmupS: { env: "PICKET_PIR_WARMUP_S", schema: env.int(60, 0, 600), doc: "gpio: seconds after start while the HC-SR501 settles; its edges are ignored meanwhile." },
   blockMs: { env: "PICKET_PIR_BLOCK_MS", schema: env.int(2_500, 0, 10_000), doc: "The HC-SR501's block time: after its output falls it cannot rise for about 2.5–3 s, ms. gpio: a rise sooner is a glitch and ignored; sim: the emulated sensor blocks this long." },
+  stuckS: { env: "PICKET_PIR_STUCK_S", schema: env.int(600, 0, 86_400), doc: "A PIR high this long is a fault (a heater in view), not a visitor: it is ignored until it falls, seconds (0: never)." },
   holdS: { env: "PICKET_PIR_HOLD_S", schema: env.int(3, 1, 300), doc: "sim: the emulated HC-SR501's hold time, seconds." },
   trigger: { env: "PICKET_PIR_TRIGGER", schema: env.oneOf(["repeat", "single"] as const, "repeat"), doc: "sim: the emulated HC-SR501's trigger jumper: repeat (H) or single (L)." },
   armed: { env: "PICKET_ARMED", schema: env.bool(true), doc: "Armed at first start (later changes live in the settings bucket)." },

@@ -23,6 +23,7 @@ await runMain(log, lc, async () => {
     warmupMs: gpio ? cfg.warmupS * 1000 : 0,
     sensorStartedMono: gpio ? performance.now() - os.uptime() * 1000 : performance.now(),
     blockMs: gpio ? cfg.blockMs : 0,
+    stuckMs: cfg.stuckS * 1000,
   });
   await pir.start();
   lc.add("pir", () => pir.stop());

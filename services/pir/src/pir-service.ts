@@ -45,6 +45,8 @@ export interface PirServiceDeps {
   /** When the sensor was powered on, on the monotonic clock (with the Pi: boot). */
   sensorStartedMono: number;
   blockMs: number;
+  /** A PIR high for this long is treated as stuck until it falls (0: never). */
+  stuckMs: number;
   armed: boolean;
 }
 
@@ -90,6 +92,8 @@ export function createPirService(deps: PirServiceDeps) {
   let armingWatch: SettingWatch | undefined;
   let deadline: NodeJS.Timeout | undefined;
   let lastEdgeAt = 0;
+  let stuck = false;
+  let stuckTimer: NodeJS.Timeout | undefined;
   let cameraMotionUntil = Number.NEGATIVE_INFINITY;
   let stopped = false;
 
@@ -116,14 +120,33 @@ export function createPirService(deps: PirServiceDeps) {
 
   /** `mono` is when the level changed, on the monotonic clock. */
   function onEdge(level: 0 | 1, mono: number): void {
+    clearTimeout(stuckTimer);
+    if (level === 1 && deps.stuckMs > 0) stuckTimer = setTimeout(onStuck, deps.stuckMs);
     const at = wallOf(mono);
     lastEdgeAt = at;
     edges.inc({ level: String(level) });
     const edge: PirEdge = { device, level, at, driver: deps.driver.name };
     nc.publish(subjects.pirEdge(device), JSON.stringify(edge));
+    if (stuck) {
+      stuck = false;
+      log.info("the PIR changed again: trusting it again");
+      // The engine was already told it fell.
+      if (level === 0) return;
+    }
     const events = engine.onPir(level, at, mono);
     if (level === 1 && events.length === 0 && !engine.state.present) log.debug({ armed: engine.state.armed }, "PIR rise without alarm (disarmed, cooling down or not confirmed yet)");
     apply(events);
+  }
+
+  /**
+   * A PIR high for very long is a fault (a heater in view, a broken part), not a visitor: it
+   * stops counting as presence until it falls, so the event ends and the camera (in `motion`
+   * or `pir|motion`) can raise the next alarm.
+   */
+  function onStuck(): void {
+    stuck = true;
+    log.warn({ highForS: Math.round(deps.stuckMs / 1000) }, "the PIR has been high for too long: treating it as stuck until it falls");
+    apply(engine.onPir(0, Date.now(), performance.now()));
   }
 
   /** `auto`: PIR confirmed by motion while the camera's detector runs; PIR alone when it does not. */
@@ -188,6 +211,7 @@ export function createPirService(deps: PirServiceDeps) {
     async stop(): Promise<void> {
       stopped = true;
       clearTimeout(deadline);
+      clearTimeout(stuckTimer);
       clearInterval(autoTimer);
       await deps.driver.stop();
       debouncer?.dispose();
@@ -208,7 +232,7 @@ export function createPirService(deps: PirServiceDeps) {
         arming: state.arming,
         mode: state.mode,
         present: state.present,
-        sensor: sensor.state,
+        sensor: stuck ? "stuck-high" : sensor.state,
         sensorWarmupLeftMs: sensor.warmupLeftMs,
         pendingEvents: recorder.pending,
         oldestPendingMs: stuckMs,
@@ -222,6 +246,7 @@ export function createPirService(deps: PirServiceDeps) {
         present: state.present ? 1 : 0,
         pirWarmingUp: sensor.state === "warming-up" ? 1 : 0,
         pirChattering: sensor.state === "chattering" ? 1 : 0,
+        pirStuck: stuck ? 1 : 0,
         pirGlitches: sensor.glitches,
         pendingEvents: recorder.pending,
         lastEdgeAgeS: lastEdgeAt === 0 ? -1 : Math.round((Date.now() - lastEdgeAt) / 1000),
