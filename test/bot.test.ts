@@ -44,6 +44,7 @@ async function startBotStack(opts: { token?: string; services?: ("camera" | "pir
   cleanups.push(() => stack.stop());
   const nc = await connectBus({ url: stack.nats.url, name: "bot-test", log: createLogger({ service: "test", device: stack.device, level: "silent" }) });
   cleanups.push(() => nc.close());
+  nc.subscribe(subjects.pirEdge(stack.device), { callback: (_e, m) => pirLevels.set(stack.device, (m.json() as { level: 0 | 1 }).level) });
   return { stack, double, nc, bot: stack.get("bot") };
 }
 
@@ -51,8 +52,12 @@ async function startBotStack(opts: { token?: string; services?: ("camera" | "pir
  * One PIR pulse through the simulated driver, as a new visit: it waits for the previous
  * presence (if any) to end first. Resolves when the pir service took the pulse.
  */
+const pirLevels = new Map<string, 0 | 1>();
+
 async function pulse(nc: NatsConnection, stack: Stack, ms = 300): Promise<void> {
   const pir = stack.get("pir");
+  // The emulated sensor's output must have fallen, or the pulse would be no new rise.
+  await waitFor("the PIR output to fall", () => pirLevels.get(stack.device) !== 1 || undefined, 15_000);
   const count = (msg: string) => pir.logs.filter((l) => l.msg === msg).length;
   await waitFor("the previous presence to end", () => count("presence ended") >= count("presence started") || undefined, 15_000);
   await nc.request(subjects.pirInject(stack.device), JSON.stringify({ pulseMs: ms }), { timeout: 5_000 });
@@ -154,6 +159,65 @@ describe("bot service", () => {
 
     expect((await stack.stop()).bot?.code).toBe(0);
     expectNoSecret(bot);
+  });
+
+  it("the household commands it: the alert's Disarm button really disarms, /snooze really silences alerts (not test alarms), /arm and /snooze off undo them, /status says so", async () => {
+    const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
+    const pir = stack.get("pir");
+    const photos = () => double.calls("sendPhoto").filter((c) => ok(c) && c.chatId === "111").length;
+    const said = (text: RegExp) => double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === "111" && text.test(String(c.params.text)));
+
+    // An alert carries the buttons.
+    await pulse(nc, stack);
+    const [alert] = await double.waitForCalls("sendPhoto", 1, 20_000, (c) => ok(c) && c.chatId === "111");
+    expect(String(alert?.params.reply_markup)).toContain("snooze:3600");
+    expect(String(alert?.params.reply_markup)).toContain("disarm");
+
+    // The Disarm button.
+    double.pushUpdate(updates.callback(111, "disarm"));
+    await said(/is disarmed/);
+    await double.waitForCalls("answerCallbackQuery", 1, 10_000);
+    await pir.waitForLog((l) => l.msg === "arming" && l.armedNow === false);
+    const beforeDisarmed = photos();
+    await pulse(nc, stack);
+    // The test alarm comes after the pulse was handled: the positive control.
+    await nc.request(subjects.testAlarm(stack.device), "{}", { timeout: 5_000 });
+    await double.waitForCalls("sendPhoto", beforeDisarmed + 1, 20_000, (c) => ok(c) && c.chatId === "111");
+    await new Promise((r) => setTimeout(r, 500));
+    expect(photos()).toBe(beforeDisarmed + 1); // the test alarm only: the disarmed pulse sent nothing
+
+    // /arm, then /snooze 1h: the next alarm is recorded but not sent; a test alarm still is.
+    double.pushUpdate(updates.text(111, "/arm"));
+    await said(/is armed/);
+    await pir.waitForLog((l) => l.msg === "arming" && l.armedNow === true);
+    double.pushUpdate(updates.text(111, "/snooze 1h"));
+    await said(/snoozed for 1 h/);
+    const beforeSnoozed = photos();
+    await pulse(nc, stack);
+    await bot.waitForMsg("alert not sent: snoozed", 20_000);
+    expect(photos()).toBe(beforeSnoozed);
+    double.pushUpdate(updates.text(111, "/status"));
+    await said(/Arming: armed\nAlerts: snoozed until/);
+
+    // /snooze off: alerts again.
+    double.pushUpdate(updates.text(111, "/snooze off"));
+    await said(/are on again/);
+    const beforeOn = photos();
+    await pulse(nc, stack);
+    await double.waitForCalls("sendPhoto", beforeOn + 1, 20_000, (c) => ok(c) && c.chatId === "111");
+
+    // A bad duration gets a hint; a forged button and a stranger's button do nothing.
+    const answered = double.calls("answerCallbackQuery").length;
+    double.pushUpdate(updates.text(111, "/snooze forever"));
+    await said(/not a duration: try 30m, 1h or 2h30m/);
+    double.pushUpdate(updates.callback(111, "format-disk"));
+    double.pushUpdate(updates.callback(999, "disarm"));
+    double.pushUpdate(updates.text(111, "/status"));
+    await said(/Arming: armed\nAlerts: on/);
+    await bot.waitForMsg("unknown button");
+    expect(pir.logs.filter((l) => l.msg === "arming").map((l) => l.armedNow).slice(-2)).toEqual([false, true]);
+    // The stranger's press changed nothing and got no answer.
+    expect(double.calls("answerCallbackQuery").slice(answered).map((c) => c.params.text)).toEqual(["Unknown button"]);
   });
 
   it("without a token says it is off, stays healthy with heartbeats, calls nothing, and exits 0", async () => {

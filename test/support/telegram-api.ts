@@ -353,6 +353,19 @@ export const updates = {
     const chat = chatId < 0 ? { id: chatId, type: "group", title: `Group ${-chatId}` } : { id: chatId, type: "private", first_name: `User ${chatId}` };
     return { message: { message_id: Math.floor(Math.random() * 1e6), from: { id: fromId, is_bot: false, first_name: `User ${fromId}`, language_code: "en" }, chat, date: Math.floor(Date.now() / 1000), text, ...commandEntities(text) } };
   },
+  /** A press of an inline button under a message the bot sent to `chatId`. */
+  callback(chatId: number, data: string, fromId = Math.abs(chatId)): UpdateBody {
+    const chat = chatId < 0 ? { id: chatId, type: "group", title: `Group ${-chatId}` } : { id: chatId, type: "private", first_name: `User ${chatId}` };
+    return {
+      callback_query: {
+        id: String(Math.floor(Math.random() * 1e12)),
+        from: { id: fromId, is_bot: false, first_name: `User ${fromId}`, language_code: "en" },
+        chat_instance: String(chatId),
+        data,
+        message: { message_id: Math.floor(Math.random() * 1e6), from: { id: 1, is_bot: true, first_name: "Picket" }, chat, date: Math.floor(Date.now() / 1000), caption: "alert" },
+      },
+    };
+  },
   /** A post in a channel: it has a chat but no `from`. */
   channelPost(chatId: number, text: string): UpdateBody {
     return { channel_post: { message_id: Math.floor(Math.random() * 1e6), sender_chat: { id: chatId, type: "channel", title: "Channel" }, chat: { id: chatId, type: "channel", title: "Channel" }, date: Math.floor(Date.now() / 1000), text, ...commandEntities(text) } };

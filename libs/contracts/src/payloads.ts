@@ -136,6 +136,10 @@ export function parseArming(raw: string): ArmingSetting {
   return ArmingSetting.parse(JSON.parse(text));
 }
 
+/** Alerts snoozed until `until` (ms since epoch); detection and events go on. */
+export const Snooze = z.strictObject({ until: epochMs, by: z.string().max(64).optional() });
+export type Snooze = z.infer<typeof Snooze>;
+
 /** Camera on demand: a user of the camera holds it for `ms`, renewing before that ends. */
 export const CameraDemand = z.strictObject({
   /** Who holds the camera, e.g. `stream`, `pir`. One lease per holder. */

@@ -60,6 +60,8 @@ export const settingsKeys = {
   arming: (device: string) => `devices.${device}.arming`,
   /** Value: MotionSettings as JSON. */
   motion: (device: string) => `devices.${device}.motion`,
+  /** Value: Snooze as JSON: alerts are not sent until then (events are still recorded). */
+  snooze: (device: string) => `devices.${device}.snooze`,
 } as const;
 
 /** Splits `picket.<device>.<rest…>` into its parts, or returns undefined. */

@@ -1,6 +1,8 @@
 import { URL } from "node:url";
 import type { PresenceEvent } from "@picket/contracts";
-import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { formatLocalTime } from "./caption.js";
+import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
 import { AlertDelivery } from "./alert-delivery.js";
 import { natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
@@ -18,6 +20,8 @@ export interface BotServiceDeps {
   chats: number[];
   timeZone: string | undefined;
   uploadTimeoutMs: number;
+  /** The settings bucket: arming and snooze, changed from the chat. */
+  settings?: KV;
   /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
   storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
@@ -62,11 +66,33 @@ export function createBotService(deps: BotServiceDeps) {
     return snapshot(signal);
   };
   let telegram: TelegramBot | undefined;
+  let household: Household | undefined;
+  let lastAlert: PresenceEvent | undefined;
+
+  const statusText = (): string => {
+    const when = (at: number) => formatLocalTime(at, deps.timeZone);
+    const arming = household?.arming;
+    const armingText =
+      arming === undefined ? "armed (default)" : arming.mode === "scheduled" ? `on a schedule (${arming.schedule.map((w) => `${w.from}–${w.to}`).join(", ")})` : arming.mode;
+    const until = household?.snoozedUntil();
+    return [
+      `Picket on ${device}`,
+      `Arming: ${armingText}`,
+      `Alerts: ${until === undefined ? "on" : `snoozed until ${when(until)}`}`,
+      `Last alert: ${lastAlert === undefined ? "none since the bot started" : `${when(lastAlert.at)}${lastAlert.test ? " (test)" : ""}`}`,
+    ].join("\n");
+  };
   let consumer: AlertConsumer | undefined;
   let delivery: AlertDelivery | undefined;
   let delivered = 0;
 
   const handle = async (event: Parameters<AlertDelivery["deliver"]>[0], signal: AbortSignal): Promise<AlertDecision> => {
+    const snoozedUntil = event.test ? undefined : household?.snoozedUntil();
+    if (snoozedUntil !== undefined) {
+      alerts.inc({ result: "snoozed" });
+      log.info({ eventId: event.id, snoozedUntil }, "alert not sent: snoozed");
+      return { ack: true };
+    }
     const outcome = await (delivery as AlertDelivery).deliver(event, signal);
     if (outcome.kind === "duplicate") {
       log.info({ eventId: event.id }, "alert redelivered but every chat has it; acked without sending");
@@ -74,6 +100,7 @@ export function createBotService(deps: BotServiceDeps) {
     }
     if (outcome.kind === "delivered") {
       delivered++;
+      lastAlert = event;
       alerts.inc({ result: outcome.gaveUp.length > 0 ? "partial" : "delivered" });
       log.info({ eventId: event.id, test: event.test, chats: outcome.sentTo, gaveUp: outcome.gaveUp, photo: outcome.photo, ageMs: Date.now() - event.at }, "alert delivered");
       return { ack: true };
@@ -89,6 +116,7 @@ export function createBotService(deps: BotServiceDeps) {
         log.info("bot off: PICKET_TELEGRAM_TOKEN is not set");
         return;
       }
+      if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
       if (deps.chats.length === 0) log.warn("PICKET_TELEGRAM_CHATS is empty: alerts go nowhere and commands are ignored");
       const tg = createTelegramBot({
         token: deps.telegramToken,
@@ -100,9 +128,11 @@ export function createBotService(deps: BotServiceDeps) {
         log: deps.log,
         metrics: deps.metrics,
         snapshot,
+        ...(household === undefined ? {} : { household }),
+        status: statusText,
         onFatal: deps.onFatal,
       });
-      delivery = new AlertDelivery({ chats: deps.chats, ports: { photo: eventPhoto, sendPhoto: tg.sendPhoto, sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+      delivery = new AlertDelivery({ chats: deps.chats, ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, true), sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
       consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, handle });
       await consumer.prepare();
       telegram = tg;
@@ -113,6 +143,7 @@ export function createBotService(deps: BotServiceDeps) {
     async stop(): Promise<void> {
       await telegram?.stop();
       await consumer?.stop();
+      household?.stop();
     },
     health() {
       const polling = telegram?.state ?? "off";

@@ -60,7 +60,14 @@ export function withoutPhoto(caption: string, reason: string): string {
 
 /** The answer to /start and /help. */
 export function helpText(device: string): string {
-  return [`Picket on ${device}.`, "You get a photo here when someone is there.", "/ping — a photo from the camera now"].join("\n");
+  return [
+    `Picket on ${device}.`,
+    "You get a photo here when someone is there, with buttons to snooze alerts or disarm.",
+    "/status — armed or not, snoozed or not, the last alert",
+    "/snapshot — a photo from the camera now",
+    "/arm, /disarm — alarms on or off",
+    "/snooze 1h — no alerts for a while (30m, 2h30m, …); /snooze off ends it",
+  ].join("\n");
 }
 
 /** Makes untrusted text one tidy line: control characters become spaces, length is capped. */

@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, openMediaReader, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { botConfig } from "./config.js";
 import { createBotService } from "./bot-service.js";
 
@@ -13,6 +13,7 @@ await runMain(log, lc, async () => {
     metrics,
     device: cfg.deviceId,
     ...cfg,
+    settings: await openSettings(nc),
     storedPhoto: (() => {
       const media = openMediaReader(nc);
       return (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal);

@@ -1,7 +1,9 @@
 import { Counter, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { Telegraf } from "telegraf";
-import { helpText, pingCaption, withoutPhoto } from "./caption.js";
+import { formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
 import { checkUpdate } from "./chat-guard.js";
+import { ALERT_ACTIONS, parseAction, type AlertAction } from "./alert-buttons.js";
+import { describeDuration, parseDuration, type Household } from "./household.js";
 import type { Snapshot } from "./snapshot-client.js";
 import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
 
@@ -17,6 +19,10 @@ export interface TelegramBotOptions {
   log: Logger;
   metrics: ServiceMetrics;
   snapshot: (signal: AbortSignal) => Promise<Snapshot>;
+  /** Arming and snooze, changed from the chat; commands that need it say so when absent. */
+  household?: Household;
+  /** The /status text. */
+  status: () => string;
   /** Polling died for good after start (token revoked, a second poller): a person must act. */
   onFatal: (err: TelegramCallError) => void;
 }
@@ -24,6 +30,16 @@ export interface TelegramBotOptions {
 export type PollingState = "idle" | "starting" | "polling" | "stopped" | "failed";
 
 const FILENAME = "picket.jpg";
+
+/** What Telegram shows in the command menu. */
+export const COMMANDS = [
+  { command: "status", description: "Armed or not, snoozed or not, the last alert" },
+  { command: "snapshot", description: "A photo from the camera now" },
+  { command: "arm", description: "Alarms on" },
+  { command: "disarm", description: "Alarms off until /arm" },
+  { command: "snooze", description: "No alerts for a while: /snooze 1h, /snooze off" },
+  { command: "help", description: "What this bot does" },
+];
 
 /** telegraf types its signal with the abort-controller shim; node-fetch accepts Node's own at run time. */
 type ShimSignal = NonNullable<NonNullable<Parameters<Telegraf["telegram"]["callApi"]>[2]>["signal"]>;
@@ -58,9 +74,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
   };
 
   const api = {
-    /** Uploads a JPEG with a plain-text caption. Throws TelegramCallError. */
-    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<void> {
-      return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption }, { signal: shim(s) }), signal);
+    /** Uploads a JPEG with a plain-text caption (and the alert's buttons). Throws TelegramCallError. */
+    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons = false): Promise<void> {
+      const markup = buttons ? { reply_markup: { inline_keyboard: [ALERT_ACTIONS.map((a) => ({ text: a.label, callback_data: a.data }))] } } : {};
+      return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption, ...markup }, { signal: shim(s) }), signal);
     },
     /** Sends plain text. Throws TelegramCallError. */
     sendText(chatId: number, text: string, signal: AbortSignal): Promise<void> {
@@ -83,7 +100,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     return undefined;
   });
 
-  bot.command("ping", async (ctx) => {
+  bot.command(["ping", "snapshot"], async (ctx) => {
     const chat = ctx.chat.id;
     const photo = await opts.snapshot(stopping.signal);
     const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
@@ -93,6 +110,70 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       log.info({ chat, photo: photo.ok }, "answered /ping");
     } catch (err) {
       log.warn({ err, chat }, "could not answer /ping");
+    }
+  });
+
+  const reply = (chat: number, text: string, what: string) =>
+    api.sendText(chat, text, stopping.signal).catch((err: unknown) => log.warn({ err, chat }, `could not answer ${what}`));
+
+  /** Carries out an action from a command or a button; returns the words for the chat. */
+  const act = async (action: AlertAction, who: string): Promise<string> => {
+    const h = opts.household;
+    if (h === undefined) return "Settings are not reachable right now; try again in a moment.";
+    switch (action.kind) {
+      case "arm":
+        await h.setArming("armed");
+        log.info({ by: who }, "armed from Telegram");
+        return `✅ ${opts.device} is armed: you get a photo when someone is there.`;
+      case "disarm":
+        await h.setArming("disarmed");
+        log.info({ by: who }, "disarmed from Telegram");
+        return `⏸ ${opts.device} is disarmed: no alarms until /arm.`;
+      case "snooze": {
+        const until = await h.snooze(action.ms, who);
+        log.info({ by: who, until }, "alerts snoozed from Telegram");
+        return `🔕 Alerts from ${opts.device} are snoozed for ${describeDuration(action.ms)}, until ${formatLocalTime(until, opts.timeZone)}. Events are still recorded. /snooze off ends it.`;
+      }
+      case "unsnooze":
+        await h.unsnooze();
+        log.info({ by: who }, "snooze ended from Telegram");
+        return `🔔 Alerts from ${opts.device} are on again.`;
+    }
+  };
+  const who = (ctx: { from?: { id: number } }) => `telegram:${ctx.from?.id ?? "?"}`;
+
+  bot.command("arm", async (ctx) => reply(ctx.chat.id, await act({ kind: "arm" }, who(ctx)), "/arm"));
+  bot.command("disarm", async (ctx) => reply(ctx.chat.id, await act({ kind: "disarm" }, who(ctx)), "/disarm"));
+  bot.command("snooze", async (ctx) => {
+    const arg = ctx.message.text.split(/\s+/).slice(1).join(" ").trim();
+    if (arg === "off") return reply(ctx.chat.id, await act({ kind: "unsnooze" }, who(ctx)), "/snooze");
+    let ms: number;
+    try {
+      ms = arg === "" ? 3_600_000 : parseDuration(arg);
+    } catch (err) {
+      return reply(ctx.chat.id, `${(err as Error).message}. Usage: /snooze 1h, /snooze 30m, /snooze off`, "/snooze");
+    }
+    return reply(ctx.chat.id, await act({ kind: "snooze", ms }, who(ctx)), "/snooze");
+  });
+  bot.command("status", (ctx) => reply(ctx.chat.id, opts.status(), "/status"));
+
+  // The alert's buttons. The answer (a toast in the app) comes first, so the spinner stops.
+  bot.on("callback_query", async (ctx) => {
+    const data = "data" in ctx.callbackQuery ? ctx.callbackQuery.data : undefined;
+    const action = parseAction(data);
+    if (action === undefined) {
+      await ctx.answerCbQuery("Unknown button").catch(() => undefined);
+      log.warn({ data: plain(String(data ?? ""), 64) }, "unknown button");
+      return;
+    }
+    try {
+      const text = await act(action, who(ctx));
+      await ctx.answerCbQuery(text.slice(0, 190)).catch(() => undefined);
+      const chat = ctx.chat?.id;
+      if (chat !== undefined) await reply(chat, text, "a button");
+    } catch (err) {
+      log.error({ err }, "button action failed");
+      await ctx.answerCbQuery("That did not work; try again.").catch(() => undefined);
     }
   });
 
@@ -137,7 +218,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         );
       });
       bot.telegram
-        .setMyCommands([{ command: "ping", description: "A photo from the camera now" }])
+        .setMyCommands(COMMANDS)
         .catch((err: unknown) => log.warn({ err: toTelegramCallError("setMyCommands", err) }, "could not register the command menu"));
       return { username: bot.botInfo?.username };
     },
