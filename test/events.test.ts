@@ -125,3 +125,22 @@ describe("an always-on camera", () => {
     expect(camera.logs.some((l) => l.msg === "no one needs the camera; stopping it")).toBe(false);
   });
 });
+
+describe("the camera listening on the events stream", () => {
+  it("never answers a publish there: a malformed event gets the stream's ack, and the camera counts it", async () => {
+    const stack: Stack = await startStack({ services: ["camera"] });
+    cleanups.push(() => stack.stop());
+    const nc = await testBus(stack.nats.url);
+    cleanups.push(() => nc.close());
+    // Every answer to the publishes' reply subject is collected: only the stream may answer.
+    const inbox = `_INBOX.events-test-${stack.device}`;
+    const answers: string[] = [];
+    nc.subscribe(inbox, { callback: (_e, m) => answers.push(m.string()) });
+    for (let i = 0; i < 20; i++) nc.publish(subjects.event(stack.device, "presence"), `not an event ${i}`, { reply: inbox });
+    await waitFor("20 stream acks", () => answers.length >= 20 || undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(answers).toHaveLength(20);
+    for (const a of answers) expect(JSON.parse(a)).toMatchObject({ stream: EVENTS_STREAM });
+    await stack.get("camera").waitForLog((l) => l.msg === "dropped malformed message" && stack.get("camera").logs.filter((m) => m.msg === l.msg).length === 20, 10_000, "20 dropped");
+  });
+});

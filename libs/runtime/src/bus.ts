@@ -73,7 +73,17 @@ export function subscribeJson<S extends z.ZodType>(
   subject: string,
   schema: S,
   handler: (value: z.output<S>, msg: Msg) => void | Promise<void>,
-  ctx: { log: Logger; metrics: ServiceMetrics; queue?: string },
+  ctx: {
+    log: Logger;
+    metrics: ServiceMetrics;
+    queue?: string;
+    /**
+     * Answer a malformed request with `{ok:false,error}` (default true). False for subjects
+     * that JetStream also stores: a publish there carries a reply subject for the stream's
+     * ack, which an answer from here would spoil.
+     */
+    answerErrors?: boolean;
+  },
 ): Subscription {
   return nc.subscribe(subject, {
     ...(ctx.queue === undefined ? {} : { queue: ctx.queue }),
@@ -87,7 +97,7 @@ export function subscribeJson<S extends z.ZodType>(
         value = decodeJson(schema, msg.data, msg.subject);
       } catch (e) {
         reportBadMessage(ctx, subject, msg, e);
-        if (msg.reply !== undefined && msg.reply !== "") {
+        if ((ctx.answerErrors ?? true) && msg.reply !== undefined && msg.reply !== "") {
           msg.respond(new TextEncoder().encode(JSON.stringify({ ok: false, error: (e as Error).message })));
         }
         return;

@@ -122,7 +122,8 @@ export function createEventMedia(deps: EventMediaDeps) {
 
   return {
     start(): void {
-      sub = subscribeJson(nc, subjects.event(device, "presence"), PresenceEvent, onEvent, { log, metrics: deps.metrics });
+      // A plain subscriber on a stream's subject: never answers (the publisher waits for the stream's ack).
+      sub = subscribeJson(nc, subjects.event(device, "presence"), PresenceEvent, onEvent, { log, metrics: deps.metrics, answerErrors: false });
     },
     /** Stops taking events; waits for media being stored (the clip recorder finishes early on stop). */
     async stop(): Promise<void> {
