@@ -32,7 +32,7 @@ const PRE_S = 3;
 const POST_S = 4;
 
 describe("presence events with media, on the real camera", () => {
-  it("the test scene's person raises one PIR+motion alarm for the visit; the camera stores the trigger frame and a clip with pre- and post-roll that plays in Chromium; the bot sends the trigger frame", async () => {
+  it("the test scene's person raises one PIR+motion alarm for the visit; the camera stores the trigger frame and a clip with pre- and post-roll that plays in Chromium; the bot sends the trigger frame, then the clip as a reply", async () => {
     const api = await startTelegramApi(TOKEN);
     cleanups.push(() => api.close());
     const stack: Stack = await startStack({
@@ -100,7 +100,14 @@ describe("presence events with media, on the real camera", () => {
 
     // The bot's alert for that visit shows exactly the stored trigger frame.
     const photos = await api.waitForCalls("sendPhoto", 1, 20_000);
-    expect(photos.some((p) => p.files.photo?.equals(jpeg))).toBe(true);
+    const photo = photos.find((p) => p.files.photo?.equals(jpeg));
+    expect(photo).toBeDefined();
+
+    // Then the clip, as a video replying to that photo.
+    const [video] = await api.waitForCalls("sendVideo", 1, 20_000, (c) => c.status === 200);
+    expect(video?.chatId).toBe("4242");
+    expect(Buffer.from(mp4).equals(video?.files.video as Buffer)).toBe(true);
+    expect(JSON.parse(String(video?.params.reply_parameters))).toMatchObject({ message_id: photo?.messageId });
   });
 });
 

@@ -25,6 +25,8 @@ export interface ApiCall {
   status: number;
   /** `params.chat_id` as a string, when there is one. */
   chatId?: string;
+  /** The id of the message the call created, when it created one. */
+  messageId?: number;
 }
 
 /** An injected failure for the next call(s) of a method. */
@@ -183,6 +185,8 @@ export class TelegramApiDouble {
     }
     try {
       const result = await this.dispatch(call, res);
+      const id = (result as { message_id?: unknown } | null)?.message_id;
+      if (typeof id === "number") call.messageId = id;
       finish(200, { ok: true, result });
     } catch (err) {
       const fault = err instanceof ApiFault ? err : new ApiFault(500, `Internal Server Error: ${(err as Error).message}`);

@@ -1,4 +1,5 @@
-import { EVENTS_STREAM, PresenceEvent, decodeJson, isDecodeError, subjects } from "@picket/contracts";
+import { EVENTS_STREAM, decodeJson, isDecodeError, subjects } from "@picket/contracts";
+import type { z } from "zod";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -16,13 +17,16 @@ import {
 /** What to do with an event once handled. */
 export type AlertDecision = { ack: true } | { ack: false; delayMs: number };
 
-export interface AlertConsumerDeps {
+export interface AlertConsumerDeps<E extends { id: string; device: string }> {
   nc: NatsConnection;
   device: string;
   log: Logger;
   metrics: ServiceMetrics;
-  /** Handles one `started` presence event; `signal` aborts when the service stops. */
-  handle: (event: PresenceEvent, signal: AbortSignal) => Promise<AlertDecision>;
+  /** The events taken: `picket.<device>.events.<kind>`, each checked against `schema`. */
+  kind: string;
+  schema: z.ZodType<E>;
+  /** Handles one event; `signal` aborts when the service stops. */
+  handle: (event: E, signal: AbortSignal) => Promise<AlertDecision>;
 }
 
 /** How long the server waits for an ack before redelivering; kept alive with `working()` while sending. */
@@ -36,11 +40,11 @@ const NS_PER_MS = 1_000_000;
  * after a restart or a broker outage: an event is acked only after the handler says so.
  * A malformed event is logged, counted and terminated so it never blocks the queue.
  */
-export function createAlertConsumer(deps: AlertConsumerDeps) {
+export function createAlertConsumer<E extends { id: string; device: string }>(deps: AlertConsumerDeps<E>) {
   const { nc, device } = deps;
-  const log = deps.log.child({ module: "alerts" });
-  const durable = `bot-alerts-${device}`;
-  const filter = subjects.event(device, "presence");
+  const log = deps.log.child({ module: deps.kind === "presence" ? "alerts" : `alerts-${deps.kind}` });
+  const durable = deps.kind === "presence" ? `bot-alerts-${device}` : `bot-${deps.kind}-${device}`;
+  const filter = subjects.event(device, deps.kind);
   const stopping = new AbortController();
   let js: JetStreamClient | undefined;
   let messages: ConsumerMessages | undefined;
@@ -53,17 +57,13 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
 
   const process = async (m: JsMsg): Promise<void> => {
     caughtUpTo = m.time;
-    let event: PresenceEvent;
+    let event: E;
     try {
-      event = decodeJson(PresenceEvent, m.data, m.subject);
+      event = decodeJson(deps.schema, m.data, m.subject);
       if (event.device !== device) throw new Error(`event of device "${event.device}" on this device's subject`);
     } catch (err) {
       reportBadMessage({ log, metrics: deps.metrics }, filter, m, isDecodeError(err) ? err : String(err));
       m.term("malformed event");
-      return;
-    }
-    if (event.state !== "started") {
-      m.ack();
       return;
     }
     // Long uploads must not let the ack deadline pass and cause a duplicate delivery.
@@ -153,4 +153,4 @@ export function createAlertConsumer(deps: AlertConsumerDeps) {
   };
 }
 
-export type AlertConsumer = ReturnType<typeof createAlertConsumer>;
+export type AlertConsumer<E extends { id: string; device: string } = { id: string; device: string }> = ReturnType<typeof createAlertConsumer<E>>;

@@ -8,8 +8,9 @@ import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.j
 export interface AlertPorts {
   /** The alert's picture: the event's trigger frame when the camera stored one, else a fresh still. */
   photo(event: PresenceEvent, signal: AbortSignal): Promise<Snapshot>;
-  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<void>;
-  sendText(chatId: number, text: string, signal: AbortSignal): Promise<void>;
+  /** Each send resolves with the id of the message it created (the clip replies to it). */
+  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<number | undefined>;
+  sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined>;
 }
 
 export type DeliveryOutcome =
@@ -24,6 +25,8 @@ interface EventRecord {
   /** Chats that have this alert, or refused it for good. */
   done: Set<number>;
   gaveUp: Set<number>;
+  /** The alert's message in each chat that got it. */
+  messages: Map<number, number>;
   /** The picture this alert shows, kept so every chat sees the same one. */
   photo?: Snapshot;
   backoff: Backoff;
@@ -61,6 +64,22 @@ export class AlertDelivery {
     return n;
   }
 
+  /**
+   * Where the alert of `eventId` went: each chat that has it and its message there; undefined
+   * while the alert is still being delivered or was never sent (snoozed, forgotten).
+   */
+  alertMessages(eventId: string): Map<number, number> | undefined {
+    const rec = this.records.get(eventId);
+    if (rec === undefined || this.chats.some((c) => !rec.done.has(c))) return undefined;
+    return new Map([...rec.messages].filter(([chat]) => !rec.gaveUp.has(chat)));
+  }
+
+  /** Whether the alert of `eventId` is known and some chats still wait for it. */
+  isPending(eventId: string): boolean {
+    const rec = this.records.get(eventId);
+    return rec !== undefined && this.chats.some((c) => !rec.done.has(c));
+  }
+
   async deliver(event: PresenceEvent, signal: AbortSignal): Promise<DeliveryOutcome> {
     const rec = this.record(event.id);
     const pending = this.chats.filter((c) => !rec.done.has(c));
@@ -70,7 +89,7 @@ export class AlertDelivery {
       if (!rec.photo.ok) this.opts.log.warn({ eventId: event.id, reason: rec.photo.reason }, "no photo for the alert; sending text");
     }
     const caption = alertCaption(event, this.opts.timeZone);
-    const results = await Promise.all(pending.map((chat) => this.sendOne(event.id, chat, rec.photo as Snapshot, caption, signal)));
+    const results = await Promise.all(pending.map((chat) => this.sendOne(event.id, chat, rec.photo as Snapshot, caption, signal, rec.messages)));
     const errors: TelegramCallError[] = [];
     for (const [i, r] of results.entries()) {
       const chat = pending[i] as number;
@@ -93,11 +112,11 @@ export class AlertDelivery {
   }
 
   /** Sends to one chat; a photo the API refuses for good is replaced by text. */
-  private async sendOne(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal): Promise<"sent" | "gave-up" | TelegramCallError> {
+  private async sendOne(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal, messages: Map<number, number>): Promise<"sent" | "gave-up" | TelegramCallError> {
     const { ports, log } = this.opts;
     try {
-      if (photo.ok) await ports.sendPhoto(chat, photo.jpeg, caption, signal);
-      else await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal);
+      const id = photo.ok ? await ports.sendPhoto(chat, photo.jpeg, caption, signal) : await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal);
+      if (id !== undefined) messages.set(chat, id);
       return "sent";
     } catch (e) {
       const err = toTelegramCallError(photo.ok ? "sendPhoto" : "sendMessage", e);
@@ -107,7 +126,7 @@ export class AlertDelivery {
       }
       if (photo.ok) {
         log.warn({ err, eventId, chat }, "Telegram refused the photo; sending text instead");
-        return this.sendOne(eventId, chat, { ok: false, reason: `Telegram refused it: ${err.description}` }, caption, signal);
+        return this.sendOne(eventId, chat, { ok: false, reason: `Telegram refused it: ${err.description}` }, caption, signal, messages);
       }
       log.error({ err, eventId, chat }, "Telegram refused the alert for this chat; giving up on it");
       return "gave-up";
@@ -117,7 +136,7 @@ export class AlertDelivery {
   private record(id: string): EventRecord {
     let rec = this.records.get(id);
     if (rec === undefined) {
-      rec = { done: new Set(), gaveUp: new Set(), backoff: this.opts.backoff?.() ?? new Backoff({ initialMs: 500, maxMs: 60_000 }) };
+      rec = { done: new Set(), gaveUp: new Set(), messages: new Map(), backoff: this.opts.backoff?.() ?? new Backoff({ initialMs: 500, maxMs: 60_000 }) };
       const max = this.opts.maxTracked ?? 500;
       while (this.records.size >= max) this.records.delete(this.records.keys().next().value as string);
       this.records.set(id, rec);

@@ -1,5 +1,5 @@
 import { URL } from "node:url";
-import type { PresenceEvent } from "@picket/contracts";
+import { MediaEvent, PresenceEvent } from "@picket/contracts";
 import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
@@ -22,6 +22,8 @@ export interface BotServiceDeps {
   uploadTimeoutMs: number;
   /** The settings bucket: arming and snooze, changed from the chat. */
   settings?: KV;
+  /** Reads an event's stored clip. */
+  storedClip?: (name: string) => Promise<Uint8Array | undefined>;
   /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
   storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
@@ -31,6 +33,8 @@ export interface BotServiceDeps {
 const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
 /** How long an alert waits for the camera to store the trigger frame before it takes a fresh picture. */
 const STORED_PHOTO_WAIT_MS = 2_000;
+/** Telegram takes videos up to 50 MB from bots. */
+const CLIP_LIMIT_BYTES = 50 * 1024 * 1024;
 /** The camera answers from memory; a slow answer means trouble, and the stored frame is the fallback. */
 const TRIGGER_FRAME_TIMEOUT_MS = 500;
 
@@ -66,6 +70,47 @@ export function createBotService(deps: BotServiceDeps) {
     return snapshot(signal);
   };
   let telegram: TelegramBot | undefined;
+  let clips: AlertConsumer<MediaEvent> | undefined;
+  const clipsSent = new Set<string>();
+
+  /**
+   * An event's clip, as a video replying to its alert photo in each chat that has it. It
+   * waits (nak) while the alert itself is still on its way; an alert that was never sent
+   * (snoozed, or from before a restart) gets no clip.
+   */
+  const sendClip = async (media: MediaEvent, signal: AbortSignal, tg: TelegramBot): Promise<AlertDecision> => {
+    if (media.media !== "clip" || media.object === undefined || deps.storedClip === undefined) return { ack: true };
+    const messages = delivery?.alertMessages(media.eventId);
+    if (messages === undefined) {
+      if (delivery?.isPending(media.eventId) === true) return { ack: false, delayMs: 2_000 };
+      log.info({ eventId: media.eventId }, "clip of an alert that was not sent here (snoozed, or before a restart); not sent");
+      return { ack: true };
+    }
+    if ((media.bytes ?? 0) > CLIP_LIMIT_BYTES) {
+      log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; not sent");
+      return { ack: true };
+    }
+    const mp4 = await deps.storedClip(media.object);
+    if (mp4 === undefined) {
+      log.warn({ eventId: media.eventId, object: media.object }, "clip no longer in the media store; not sent");
+      return { ack: true };
+    }
+    const durationS = Math.round((media.durationMs ?? 0) / 1000);
+    for (const [chat, messageId] of messages) {
+      const key = `${media.eventId}/${chat}`;
+      if (clipsSent.has(key)) continue;
+      try {
+        await tg.sendVideo(chat, mp4, `🎬 ${durationS} s around the alert`, messageId, durationS, signal);
+        clipsSent.add(key);
+        if (clipsSent.size > 1_000) clipsSent.delete(clipsSent.values().next().value as string);
+      } catch (err) {
+        log.warn({ err, eventId: media.eventId, chat }, "clip not sent yet; retrying");
+        return { ack: false, delayMs: 5_000 };
+      }
+    }
+    log.info({ eventId: media.eventId, chats: [...messages.keys()], bytes: mp4.length }, "clip sent");
+    return { ack: true };
+  };
   let household: Household | undefined;
   let lastAlert: PresenceEvent | undefined;
 
@@ -86,7 +131,8 @@ export function createBotService(deps: BotServiceDeps) {
   let delivery: AlertDelivery | undefined;
   let delivered = 0;
 
-  const handle = async (event: Parameters<AlertDelivery["deliver"]>[0], signal: AbortSignal): Promise<AlertDecision> => {
+  const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
+    if (event.state !== "started") return { ack: true };
     const snoozedUntil = event.test ? undefined : household?.snoozedUntil();
     if (snoozedUntil !== undefined) {
       alerts.inc({ result: "snoozed" });
@@ -133,16 +179,22 @@ export function createBotService(deps: BotServiceDeps) {
         onFatal: deps.onFatal,
       });
       delivery = new AlertDelivery({ chats: deps.chats, ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, true), sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
-      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, handle });
+      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", schema: PresenceEvent, handle });
       await consumer.prepare();
+      if (deps.storedClip !== undefined) {
+        clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: (e, signal) => sendClip(e, signal, tg) });
+        await clips.prepare();
+      }
       telegram = tg;
       const { username } = await tg.start();
       await consumer.start();
+      await clips?.start();
       log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, "bot polling for updates; alerts on");
     },
     async stop(): Promise<void> {
       await telegram?.stop();
       await consumer?.stop();
+      await clips?.stop();
       household?.stop();
     },
     health() {

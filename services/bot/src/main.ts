@@ -14,9 +14,12 @@ await runMain(log, lc, async () => {
     device: cfg.deviceId,
     ...cfg,
     settings: await openSettings(nc),
-    storedPhoto: (() => {
+    ...(() => {
       const media = openMediaReader(nc);
-      return (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal);
+      return {
+        storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal),
+        storedClip: (name: string) => media.get(name),
+      };
     })(),
     onFatal: (err) => {
       log.fatal({ err }, "Telegram stopped working; exiting");

@@ -63,10 +63,13 @@ export function createTelegramBot(opts: TelegramBotOptions) {
   let state: PollingState = "idle";
   let running: Promise<void> | undefined;
 
-  const call = async (method: "sendPhoto" | "sendMessage", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal): Promise<void> => {
+  /** Runs one call with its own timeout; resolves with the id of the message it created. */
+  const call = async (method: "sendPhoto" | "sendMessage" | "sendVideo", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal, timeoutMs = opts.uploadTimeoutMs): Promise<number | undefined> => {
     try {
-      await run(AbortSignal.any([signal, AbortSignal.timeout(opts.uploadTimeoutMs)]));
+      const result = await run(AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
       sends.inc({ method, result: "ok" });
+      const id = (result as { message_id?: unknown } | null)?.message_id;
+      return typeof id === "number" ? id : undefined;
     } catch (err) {
       sends.inc({ method, result: "failed" });
       throw toTelegramCallError(method, err);
@@ -75,12 +78,27 @@ export function createTelegramBot(opts: TelegramBotOptions) {
 
   const api = {
     /** Uploads a JPEG with a plain-text caption (and the alert's buttons). Throws TelegramCallError. */
-    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons = false): Promise<void> {
+    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons = false): Promise<number | undefined> {
       const markup = buttons ? { reply_markup: { inline_keyboard: [ALERT_ACTIONS.map((a) => ({ text: a.label, callback_data: a.data }))] } } : {};
       return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption, ...markup }, { signal: shim(s) }), signal);
     },
     /** Sends plain text. Throws TelegramCallError. */
-    sendText(chatId: number, text: string, signal: AbortSignal): Promise<void> {
+    /**
+     * Uploads an event's clip as a reply to its alert photo. A clip is far larger than a photo:
+     * its timeout grows with its size (a slow uplink must not fail a good upload).
+     */
+    sendVideo(chatId: number, mp4: Uint8Array, caption: string, replyTo: number | undefined, durationS: number, signal: AbortSignal): Promise<number | undefined> {
+      // Multipart: telegraf serializes only some object fields itself, so this one goes as JSON text.
+      const reply = replyTo === undefined ? {} : ({ reply_parameters: JSON.stringify({ message_id: replyTo, allow_sending_without_reply: true }) } as unknown as { reply_parameters: { message_id: number } });
+      const timeoutMs = opts.uploadTimeoutMs + Math.round(mp4.length / 50);
+      return call(
+        "sendVideo",
+        (s) => bot.telegram.callApi("sendVideo", { chat_id: chatId, video: { source: Buffer.from(mp4), filename: "picket.mp4" }, caption, duration: durationS, supports_streaming: true, ...reply }, { signal: shim(s) }),
+        signal,
+        timeoutMs,
+      );
+    },
+    sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined> {
       return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true } }, { signal: shim(s) }), signal);
     },
   };
