@@ -99,18 +99,26 @@ describe("bot service", () => {
     expectNoSecret(bot);
   });
 
-  it("answers /ping from an allowed chat with a photo and ignores strangers and channel posts", async () => {
+  it("answers /ping from an allowed chat with a photo; a stranger's private chat gets one polite refusal an hour, unknown groups and channels nothing", async () => {
     const { stack, double, bot } = await startBotStack({ token: TOKEN });
     double.pushUpdate(updates.text(999, "/ping"));
     double.pushUpdate(updates.channelPost(-222, "/ping"));
+    double.pushUpdate(updates.text(-333, "/ping"));
     double.pushUpdate(updates.text(111, "/ping"));
     const [answer] = await double.waitForCalls("sendPhoto", 1, 20_000);
 
     expect(answer?.chatId).toBe("111");
     expect(String(answer?.params.caption)).toMatch(new RegExp(`^pong — ${stack.device} `));
     expect((await ffprobe(answer?.files.photo as Buffer)).width).toBe(1280);
-    // The good /ping came last, so the bad ones were handled before it: none made a call.
-    expect(double.calls().filter((c) => c.chatId !== undefined).map((c) => c.chatId)).toEqual(["111"]);
+    // The stranger's private chat gets one polite refusal naming its id, and no photo; an
+    // unknown group and the channel get nothing.
+    const [refusal] = await double.waitForCalls("sendMessage", 1, 10_000, (c) => c.chatId === "999");
+    expect(String(refusal?.params.text)).toMatch(/private Picket bot.*id 999/);
+    double.pushUpdate(updates.text(999, "/ping please"));
+    double.pushUpdate(updates.text(111, "/ping"));
+    await double.waitForCalls("sendPhoto", 2, 20_000);
+    await bot.waitForLog((l) => l.msg === "ignored update from a chat that is not allowed" && bot.logs.filter((m) => m.msg === l.msg).length === 3);
+    expect(double.calls().filter((c) => c.chatId !== undefined).map((c) => c.chatId).sort()).toEqual(["111", "111", "999"]);
     // Its log line travels on another pipe than the HTTP call, so wait for it rather than look.
     const ignored = await bot.waitForMsg("ignored update from a chat that is not allowed");
     expect(ignored.chat).toBe(999);

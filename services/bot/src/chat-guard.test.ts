@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkUpdate, parseChatList } from "./chat-guard.js";
+import { RefusalLimiter, checkUpdate, parseChatList, refusalText } from "./chat-guard.js";
 
 const allowed = new Set([111, -222]);
 const person = { id: 42, is_bot: false, first_name: "Ann" };
@@ -56,5 +56,30 @@ describe("parseChatList", () => {
     expect(() => parseChatList("1.5")).toThrow(/"1.5"/);
     expect(() => parseChatList("0")).toThrow(/"0"/);
     expect(() => parseChatList("99999999999999999")).toThrow(/is not a chat id/);
+  });
+});
+
+describe("RefusalLimiter", () => {
+  it("refuses a stranger's private chat once an hour, and never a group", () => {
+    const limiter = new RefusalLimiter(3_600_000);
+    expect(limiter.shouldRefuse(999, 0)).toBe(true);
+    expect(limiter.shouldRefuse(999, 1_000)).toBe(false);
+    expect(limiter.shouldRefuse(999, 3_599_999)).toBe(false);
+    expect(limiter.shouldRefuse(999, 3_600_000)).toBe(true);
+    expect(limiter.shouldRefuse(-100123, 0)).toBe(false);
+  });
+
+  it("remembers a bounded number of chats", () => {
+    const limiter = new RefusalLimiter(3_600_000, 3);
+    for (const id of [1, 2, 3, 4]) expect(limiter.shouldRefuse(id, 0)).toBe(true);
+    // The oldest was forgotten: it may be refused again; the others not yet.
+    expect(limiter.shouldRefuse(1, 10)).toBe(true);
+    expect(limiter.shouldRefuse(4, 10)).toBe(false);
+  });
+});
+
+describe("refusalText", () => {
+  it("names the chat id, so the owner can add it", () => {
+    expect(refusalText(999)).toContain("id 999");
   });
 });

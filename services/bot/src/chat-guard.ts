@@ -55,3 +55,33 @@ export function parseChatList(text: string): number[] {
   }
   return out;
 }
+
+/**
+ * When a stranger writes to the bot in a private chat, they get one polite refusal, then
+ * silence for `everyMs`: enough to tell a lost person where they are, never a conversation
+ * (nor a way to make the bot spam). Groups and channels get nothing. Bounded memory. Pure.
+ */
+export class RefusalLimiter {
+  private readonly last = new Map<number, number>();
+
+  constructor(
+    private readonly everyMs = 3_600_000,
+    private readonly maxChats = 1_000,
+  ) {}
+
+  /** Whether to refuse this private chat now; records the refusal if so. */
+  shouldRefuse(chatId: number, now: number): boolean {
+    if (chatId <= 0) return false;
+    const prev = this.last.get(chatId);
+    if (prev !== undefined && now - prev < this.everyMs) return false;
+    this.last.delete(chatId);
+    this.last.set(chatId, now);
+    if (this.last.size > this.maxChats) this.last.delete(this.last.keys().next().value as number);
+    return true;
+  }
+}
+
+/** The one answer a stranger's private chat gets. */
+export function refusalText(chatId: number): string {
+  return `This is a private Picket bot: it answers only its household. If that is you, ask its owner to add this chat (id ${chatId}).`;
+}

@@ -1,7 +1,7 @@
 import { Counter, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { Telegraf } from "telegraf";
 import { formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
-import { checkUpdate } from "./chat-guard.js";
+import { RefusalLimiter, checkUpdate, refusalText } from "./chat-guard.js";
 import { ALERT_ACTIONS, parseAction, type AlertAction } from "./alert-buttons.js";
 import { describeDuration, parseDuration, type Household } from "./household.js";
 import type { Snapshot } from "./snapshot-client.js";
@@ -60,6 +60,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
   const stopping = new AbortController();
   const updates = new Counter({ name: "picket_bot_updates_total", help: "Telegram updates received, by outcome", labelNames: ["result"] as const, registers: [opts.metrics.registry] });
   const sends = new Counter({ name: "picket_bot_sends_total", help: "Messages sent to Telegram, by method and outcome", labelNames: ["method", "result"] as const, registers: [opts.metrics.registry] });
+  const refusals = new RefusalLimiter();
   let state: PollingState = "idle";
   let running: Promise<void> | undefined;
 
@@ -113,8 +114,12 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     updates.inc({ result: verdict.reason });
     const line = { updateId: ctx.update.update_id, reason: verdict.reason, chat: verdict.chatId };
     // The chat id of a stranger is logged so a new user can find theirs for PICKET_TELEGRAM_CHATS.
-    if (verdict.reason === "unknown-chat") log.info(line, "ignored update from a chat that is not allowed");
-    else log.debug(line, "ignored update");
+    if (verdict.reason === "unknown-chat") {
+      log.info(line, "ignored update from a chat that is not allowed");
+      if (verdict.chatId !== undefined && refusals.shouldRefuse(verdict.chatId, Date.now())) {
+        void api.sendText(verdict.chatId, refusalText(verdict.chatId), stopping.signal).catch((err: unknown) => log.debug({ err }, "refusal not sent"));
+      }
+    } else log.debug(line, "ignored update");
     return undefined;
   });
 
