@@ -223,6 +223,14 @@ describe("bot service", () => {
     double.pushUpdate(updates.text(111, "/status"));
     await said(/Arming: armed\nAlerts: on/);
     await bot.waitForMsg("unknown button");
+
+    // A /disarm queued while the bot was away an hour ago is not carried out late.
+    const old = updates.text(111, "/disarm") as { message: { date: number } };
+    old.message.date -= 3_600;
+    double.pushUpdate(old);
+    await said(/sent while the bot was away, so it was not carried out/);
+    double.pushUpdate(updates.text(111, "/status"));
+    await double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === "111" && /Arming: armed\nAlerts: on/.test(String(c.params.text)) && c.receivedAt > Date.now() - 5_000);
     expect(pir.logs.filter((l) => l.msg === "arming").map((l) => l.armedNow).slice(-2)).toEqual([false, true]);
     // The stranger's press changed nothing and got no answer.
     expect(double.calls("answerCallbackQuery").slice(answered).map((c) => c.params.text)).toEqual(["Unknown button"]);

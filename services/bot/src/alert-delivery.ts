@@ -101,10 +101,13 @@ export class AlertDelivery {
     }
     const still = this.chats.filter((c) => !rec.done.has(c));
     if (still.length === 0) {
+      const sentPhoto = rec.photo?.ok === true;
+      // Every chat has it: the picture is not needed any more (the record stays, small).
+      rec.photo = sentPhoto ? { ok: true, jpeg: Buffer.alloc(0) } : rec.photo;
       // The record stays (bounded, oldest evicted): a redelivery of this event, e.g. after an
       // ack deadline passed while another alert was slow, is then acked without sending again.
       const gaveUp = [...rec.gaveUp];
-      return { kind: "delivered", sentTo: this.chats.filter((c) => !rec.gaveUp.has(c)), gaveUp, photo: rec.photo?.ok === true };
+      return { kind: "delivered", sentTo: this.chats.filter((c) => !rec.gaveUp.has(c)), gaveUp, photo: sentPhoto };
     }
     const retryAfter = Math.max(0, ...errors.map((e) => e.retryAfterMs ?? 0));
     const worst = errors.find((e) => e.retryAfterMs !== undefined) ?? (errors[0] as TelegramCallError);

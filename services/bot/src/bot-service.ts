@@ -7,7 +7,7 @@ import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./a
 import { AlertDelivery } from "./alert-delivery.js";
 import { natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
 import { createTelegramBot, type TelegramBot } from "./telegram-bot.js";
-import type { TelegramCallError } from "./telegram-errors.js";
+import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
 
 export interface BotServiceDeps {
   nc: NatsConnection;
@@ -35,6 +35,10 @@ const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
 const STORED_PHOTO_WAIT_MS = 2_000;
 /** Telegram takes videos up to 50 MB from bots. */
 const CLIP_LIMIT_BYTES = 50 * 1024 * 1024;
+/** A clip whose alert is not taken yet waits this long (from the clip's start) for it. */
+const CLIP_WAIT_MS = 3 * 60_000;
+/** Tries per chat for a clip that keeps failing. */
+const CLIP_MAX_TRIES = 10;
 /** The camera answers from memory; a slow answer means trouble, and the stored frame is the fallback. */
 const TRIGGER_FRAME_TIMEOUT_MS = 500;
 
@@ -72,6 +76,9 @@ export function createBotService(deps: BotServiceDeps) {
   let telegram: TelegramBot | undefined;
   let clips: AlertConsumer<MediaEvent> | undefined;
   const clipsSent = new Set<string>();
+  const clipTries = new Map<string, number>();
+  /** Alerts held back by a snooze: their clips are not sent either. */
+  const snoozed = new Set<string>();
 
   /**
    * An event's clip, as a video replying to its alert photo in each chat that has it. It
@@ -82,7 +89,9 @@ export function createBotService(deps: BotServiceDeps) {
     if (media.media !== "clip" || media.object === undefined || deps.storedClip === undefined) return { ack: true };
     const messages = delivery?.alertMessages(media.eventId);
     if (messages === undefined) {
-      if (delivery?.isPending(media.eventId) === true) return { ack: false, delayMs: 2_000 };
+      // Its alert is on its way, or not taken yet (the alert queue is behind): wait for it, a while.
+      const waiting = delivery?.isPending(media.eventId) === true || (!snoozed.has(media.eventId) && Date.now() - media.at < CLIP_WAIT_MS);
+      if (waiting) return { ack: false, delayMs: 2_000 };
       log.info({ eventId: media.eventId }, "clip of an alert that was not sent here (snoozed, or before a restart); not sent");
       return { ack: true };
     }
@@ -103,9 +112,17 @@ export function createBotService(deps: BotServiceDeps) {
         await tg.sendVideo(chat, mp4, `🎬 ${durationS} s around the alert`, messageId, durationS, signal);
         clipsSent.add(key);
         if (clipsSent.size > 1_000) clipsSent.delete(clipsSent.values().next().value as string);
-      } catch (err) {
-        log.warn({ err, eventId: media.eventId, chat }, "clip not sent yet; retrying");
-        return { ack: false, delayMs: 5_000 };
+      } catch (e) {
+        const err = toTelegramCallError("sendVideo", e);
+        const tries = (clipTries.get(key) ?? 0) + 1;
+        clipTries.set(key, tries);
+        if (clipTries.size > 1_000) clipTries.delete(clipTries.keys().next().value as string);
+        if (err.kind === "retry" && err.code !== 413 && tries < CLIP_MAX_TRIES) {
+          log.warn({ err, eventId: media.eventId, chat, tries }, "clip not sent yet; retrying");
+          return { ack: false, delayMs: Math.max(err.retryAfterMs ?? 0, 5_000) };
+        }
+        log.error({ err, eventId: media.eventId, chat, tries }, "giving up on this clip for this chat");
+        clipsSent.add(key);
       }
     }
     log.info({ eventId: media.eventId, chats: [...messages.keys()], bytes: mp4.length }, "clip sent");
@@ -133,8 +150,11 @@ export function createBotService(deps: BotServiceDeps) {
 
   const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
     if (event.state !== "started") return { ack: true };
-    const snoozedUntil = event.test ? undefined : household?.snoozedUntil();
+    // An alert already on its way to some chats finishes; a snooze holds back new ones.
+    const snoozedUntil = event.test || delivery?.isPending(event.id) === true ? undefined : household?.snoozedUntil();
     if (snoozedUntil !== undefined) {
+      snoozed.add(event.id);
+      if (snoozed.size > 1_000) snoozed.delete(snoozed.values().next().value as string);
       alerts.inc({ result: "snoozed" });
       log.info({ eventId: event.id, snoozedUntil }, "alert not sent: snoozed");
       return { ack: true };

@@ -83,3 +83,12 @@ describe("refusalText", () => {
     expect(refusalText(999)).toContain("id 999");
   });
 });
+
+describe("RefusalLimiter, many strangers", () => {
+  it("sends at most perMinute refusals a minute in all", () => {
+    const limiter = new RefusalLimiter(3_600_000, 1_000, 10);
+    const refused = Array.from({ length: 50 }, (_, i) => limiter.shouldRefuse(1_000 + i, i)).filter(Boolean);
+    expect(refused).toHaveLength(10);
+    expect(limiter.shouldRefuse(5_000, 61_000)).toBe(true);
+  });
+});

@@ -64,9 +64,13 @@ export function parseChatList(text: string): number[] {
 export class RefusalLimiter {
   private readonly last = new Map<number, number>();
 
+  private recent: number[] = [];
+
   constructor(
     private readonly everyMs = 3_600_000,
     private readonly maxChats = 1_000,
+    /** At most this many refusals a minute in all: many strangers must not crowd out alerts. */
+    private readonly perMinute = 10,
   ) {}
 
   /** Whether to refuse this private chat now; records the refusal if so. */
@@ -74,6 +78,9 @@ export class RefusalLimiter {
     if (chatId <= 0) return false;
     const prev = this.last.get(chatId);
     if (prev !== undefined && now - prev < this.everyMs) return false;
+    this.recent = this.recent.filter((t) => now - t < 60_000);
+    if (this.recent.length >= this.perMinute) return false;
+    this.recent.push(now);
     this.last.delete(chatId);
     this.last.set(chatId, now);
     if (this.last.size > this.maxChats) this.last.delete(this.last.keys().next().value as number);

@@ -30,6 +30,8 @@ export interface TelegramBotOptions {
 export type PollingState = "idle" | "starting" | "polling" | "stopped" | "failed";
 
 const FILENAME = "picket.jpg";
+/** Commands that change the house older than this (sent while the bot was down) are not carried out. */
+const STALE_COMMAND_S = 120;
 
 /** What Telegram shows in the command menu. */
 export const COMMANDS = [
@@ -94,7 +96,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       const timeoutMs = opts.uploadTimeoutMs + Math.round(mp4.length / 50);
       return call(
         "sendVideo",
-        (s) => bot.telegram.callApi("sendVideo", { chat_id: chatId, video: { source: Buffer.from(mp4), filename: "picket.mp4" }, caption, duration: durationS, supports_streaming: true, ...reply }, { signal: shim(s) }),
+        (s) => bot.telegram.callApi("sendVideo", { chat_id: chatId, video: { source: Buffer.from(mp4.buffer, mp4.byteOffset, mp4.byteLength), filename: "picket.mp4" }, caption, duration: durationS, supports_streaming: true, ...reply }, { signal: shim(s) }),
         signal,
         timeoutMs,
       );
@@ -123,17 +125,16 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     return undefined;
   });
 
-  bot.command(["ping", "snapshot"], async (ctx) => {
+  // In the background: a slow camera or upload must not hold up the next updates (a Disarm tap).
+  bot.command(["ping", "snapshot"], (ctx) => {
     const chat = ctx.chat.id;
-    const photo = await opts.snapshot(stopping.signal);
-    const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
-    try {
+    void (async () => {
+      const photo = await opts.snapshot(stopping.signal);
+      const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
       if (photo.ok) await api.sendPhoto(chat, photo.jpeg, caption, stopping.signal);
       else await api.sendText(chat, withoutPhoto(caption, photo.reason), stopping.signal);
       log.info({ chat, photo: photo.ok }, "answered /ping");
-    } catch (err) {
-      log.warn({ err, chat }, "could not answer /ping");
-    }
+    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /ping"));
   });
 
   const reply = (chat: number, text: string, what: string) =>
@@ -145,13 +146,12 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     if (h === undefined) return "Settings are not reachable right now; try again in a moment.";
     switch (action.kind) {
       case "arm":
-        await h.setArming("armed");
-        log.info({ by: who }, "armed from Telegram");
-        return `✅ ${opts.device} is armed: you get a photo when someone is there.`;
-      case "disarm":
-        await h.setArming("disarmed");
-        log.info({ by: who }, "disarmed from Telegram");
-        return `⏸ ${opts.device} is disarmed: no alarms until /arm.`;
+      case "disarm": {
+        const replaced = h.arming?.mode === "scheduled" ? "\nThe weekly arming schedule is replaced; set it again with npm run settings on the device." : "";
+        await h.setArming(action.kind === "arm" ? "armed" : "disarmed");
+        log.info({ by: who, replacedSchedule: replaced !== "" }, action.kind === "arm" ? "armed from Telegram" : "disarmed from Telegram");
+        return action.kind === "arm" ? `✅ ${opts.device} is armed: you get a photo when someone is there.${replaced}` : `⏸ ${opts.device} is disarmed: no alarms until /arm.${replaced}`;
+      }
       case "snooze": {
         const until = await h.snooze(action.ms, who);
         log.info({ by: who, until }, "alerts snoozed from Telegram");
@@ -164,11 +164,19 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     }
   };
   const who = (ctx: { from?: { id: number } }) => `telegram:${ctx.from?.id ?? "?"}`;
+  /** A command that changes the house, sent while the bot was down long ago, is not carried out late. */
+  const stale = (ctx: { message: { date: number }; chat: { id: number } }, what: string): boolean => {
+    if (Date.now() / 1000 - ctx.message.date <= STALE_COMMAND_S) return false;
+    log.warn({ chat: ctx.chat.id, ageS: Math.round(Date.now() / 1000 - ctx.message.date) }, `ignored an old ${what}`);
+    void reply(ctx.chat.id, `${what} was sent while the bot was away, so it was not carried out. Send it again if you still want it.`, what);
+    return true;
+  };
 
-  bot.command("arm", async (ctx) => reply(ctx.chat.id, await act({ kind: "arm" }, who(ctx)), "/arm"));
-  bot.command("disarm", async (ctx) => reply(ctx.chat.id, await act({ kind: "disarm" }, who(ctx)), "/disarm"));
+  bot.command("arm", async (ctx) => (stale(ctx, "/arm") ? undefined : reply(ctx.chat.id, await act({ kind: "arm" }, who(ctx)), "/arm")));
+  bot.command("disarm", async (ctx) => (stale(ctx, "/disarm") ? undefined : reply(ctx.chat.id, await act({ kind: "disarm" }, who(ctx)), "/disarm")));
   bot.command("snooze", async (ctx) => {
-    const arg = ctx.message.text.split(/\s+/).slice(1).join(" ").trim();
+    if (stale(ctx, "/snooze")) return;
+    const arg = ctx.message.text.split(/\s+/).slice(1).join(" ").trim().toLowerCase();
     if (arg === "off") return reply(ctx.chat.id, await act({ kind: "unsnooze" }, who(ctx)), "/snooze");
     let ms: number;
     try {
@@ -190,13 +198,23 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       return;
     }
     try {
+      // Answered first: Telegram refuses to answer a press too old (one queued while the bot
+      // was down), and such a press must not change the house hours later.
+      const fresh = await ctx.answerCbQuery().then(
+        () => true,
+        () => false,
+      );
+      if (!fresh) {
+        log.warn({ action: action.kind }, "ignored a button pressed long ago");
+        return;
+      }
       const text = await act(action, who(ctx));
-      await ctx.answerCbQuery(text.slice(0, 190)).catch(() => undefined);
       const chat = ctx.chat?.id;
       if (chat !== undefined) await reply(chat, text, "a button");
     } catch (err) {
       log.error({ err }, "button action failed");
-      await ctx.answerCbQuery("That did not work; try again.").catch(() => undefined);
+      const chat = ctx.chat?.id;
+      if (chat !== undefined) await reply(chat, "That did not work; try again.", "a button");
     }
   });
 
