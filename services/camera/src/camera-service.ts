@@ -78,7 +78,6 @@ export function createCameraService(deps: CameraServiceDeps) {
   const link = watchConnection(nc);
   const subject = subjects.video(device, profile);
   let seq = 0;
-  let still: { jpeg: Buffer; capturedUs: number; width: number; height: number } | undefined;
   let subs: Subscription[] = [];
   let motionWatch: SettingWatch | undefined;
   const stills = new StillRing();
@@ -209,12 +208,10 @@ export function createCameraService(deps: CameraServiceDeps) {
     {
       frame: publishFrame,
       still: (jpeg, capturedUs) => {
-        const size = jpegSize(jpeg);
-        if (size === undefined) {
+        if (jpegSize(jpeg) === undefined) {
           log.warn({ bytes: jpeg.length }, "encoder produced a still that is not a JPEG");
           return;
         }
-        still = { jpeg, capturedUs, ...size };
         stills.push(jpeg, capturedUs);
         for (const wake of [...stillWaiters]) wake({ jpeg, capturedUs });
       },
@@ -242,39 +239,33 @@ export function createCameraService(deps: CameraServiceDeps) {
       snapshotsTotal.inc({ result });
       msg.respond(new Uint8Array(0), { headers: toHeaders({ "Picket-Error": text }) });
     };
+    /** Answers with a still: its bytes, when it was captured and its size. */
+    const send = (still: Still) => {
+      if (still.jpeg.length > (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM) {
+        log.error({ bytes: still.jpeg.length }, "snapshot larger than the bus max_payload");
+        return error("snapshot larger than the bus allows; lower the resolution", "too-large");
+      }
+      const size = jpegSize(still.jpeg);
+      snapshotsTotal.inc({ result: "ok" });
+      msg.respond(still.jpeg, {
+        headers: toHeaders({ "Picket-Captured-Us": String(still.capturedUs), "Picket-Width": String(size?.width ?? 0), "Picket-Height": String(size?.height ?? 0) }),
+      });
+    };
     if (req.at !== undefined) {
       // An event's trigger moment: its still from the ring, or a clear no (the bot then reads the stored one).
       const moment = stills.at(req.at);
-      if (moment === undefined) return error("no picture of that moment", "not-kept");
-      if (moment.jpeg.length > (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM) return error("snapshot larger than the bus allows; lower the resolution", "too-large");
-      const size = jpegSize(moment.jpeg);
-      snapshotsTotal.inc({ result: "ok" });
-      msg.respond(moment.jpeg, {
-        headers: toHeaders({ "Picket-Captured-Us": String(moment.capturedUs), "Picket-Width": String(size?.width ?? 0), "Picket-Height": String(size?.height ?? 0) }),
-      });
-      return;
+      return moment === undefined ? error("no picture of that moment", "not-kept") : send(moment);
     }
-    const fresh = () => still !== undefined && (wallClockUs() - still.capturedUs) / 1000 <= (req.maxAgeMs ?? 2_000);
-    if (onDemand && !fresh()) {
+    const ageMs = () => (stills.newest === undefined ? Number.POSITIVE_INFINITY : (wallClockUs() - stills.newest.capturedUs) / 1000);
+    if (onDemand && ageMs() > (req.maxAgeMs ?? 2_000)) {
       // The camera may be off: hold it and wait for its first picture.
       demand.hold("snapshot", 5_000);
       if ((await nextStill(COLD_START_WAIT_MS)) === undefined) return error("the camera did not start in time", "not-ready");
     }
-    if (still === undefined) return error("no picture yet: the camera is starting", "not-ready");
-    const ageMs = (wallClockUs() - still.capturedUs) / 1000;
-    if (req.maxAgeMs !== undefined && ageMs > req.maxAgeMs) return error(`newest picture is ${Math.round(ageMs)} ms old`, "stale");
-    if (still.jpeg.length > (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM) {
-      log.error({ bytes: still.jpeg.length }, "snapshot larger than the bus max_payload");
-      return error("snapshot larger than the bus allows; lower the resolution", "too-large");
-    }
-    snapshotsTotal.inc({ result: "ok" });
-    msg.respond(still.jpeg, {
-      headers: toHeaders({
-        "Picket-Captured-Us": String(still.capturedUs),
-        "Picket-Width": String(still.width),
-        "Picket-Height": String(still.height),
-      }),
-    });
+    const newest = stills.newest;
+    if (newest === undefined) return error("no picture yet: the camera is starting", "not-ready");
+    if (req.maxAgeMs !== undefined && ageMs() > req.maxAgeMs) return error(`newest picture is ${Math.round(ageMs())} ms old`, "stale");
+    return send(newest);
   };
 
   const ctx = { log, metrics: deps.metrics };
