@@ -102,8 +102,8 @@ export class AlertDelivery {
     const still = this.chats.filter((c) => !rec.done.has(c));
     if (still.length === 0) {
       const sentPhoto = rec.photo?.ok === true;
-      // Every chat has it: the picture is not needed any more (the record stays, small).
-      rec.photo = sentPhoto ? { ok: true, jpeg: Buffer.alloc(0) } : rec.photo;
+      // Every chat has it: the picture is never needed again (a redelivery is a duplicate); the record stays, small.
+      rec.photo = undefined;
       // The record stays (bounded, oldest evicted): a redelivery of this event, e.g. after an
       // ack deadline passed while another alert was slow, is then acked without sending again.
       const gaveUp = [...rec.gaveUp];

@@ -1,23 +1,10 @@
 import { FakeTimers } from "@picket/runtime/testing";
 import { describe, expect, it } from "vitest";
+import { frame, ms } from "../../../../test/support/encoded-frames.js";
 import type { EncodedFrame } from "../capture.js";
 import { ClipRecorder, type ClipRecorderOptions, type RecordedClip } from "./clip-recorder.js";
 import { FrameRing, frameRingMs } from "./frame-ring.js";
 
-const T0 = 1_750_000_000_000_000;
-const frame = (i: number, over: Partial<EncodedFrame> = {}): EncodedFrame => ({
-  data: new Uint8Array(1000),
-  key: i % 50 === 0,
-  ptsUs: i * 40_000,
-  runPtsMs: i * 40,
-  capturedUs: T0 + i * 40_000,
-  codec: "avc1.42c01f",
-  width: 1280,
-  height: 720,
-  ...over,
-});
-/** Wall clock of frame `i`, ms. */
-const ms = (i: number) => (T0 + i * 40_000) / 1000;
 
 function setup(opts: Partial<ClipRecorderOptions> = {}) {
   const timers = new FakeTimers();

@@ -1,21 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { EncodedFrame } from "../capture.js";
+import { T0, frame, ms } from "../../../../test/support/encoded-frames.js";
 import { FrameRing, StillRing, frameRingMs } from "./frame-ring.js";
 
-const T0 = 1_750_000_000_000_000;
-/** Frame `i` of a 25 fps stream with a keyframe every `gop` frames, captured at T0 + i·40 ms. */
-const frame = (i: number, gop = 50, bytes = 1000, over: Partial<EncodedFrame> = {}): EncodedFrame => ({
-  data: new Uint8Array(bytes),
-  key: i % gop === 0,
-  ptsUs: i * 40_000,
-  runPtsMs: i * 40,
-  capturedUs: T0 + i * 40_000,
-  codec: "avc1.42c01f",
-  width: 1280,
-  height: 720,
-  ...over,
-});
-const ms = (i: number) => (T0 + i * 40_000) / 1000;
 
 describe("FrameRing", () => {
   it("holds its duration of video by PTS, from the keyframe before it, and drops the oldest", () => {
