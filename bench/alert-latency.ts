@@ -8,6 +8,7 @@ import { connectBus, createLogger } from "@picket/runtime";
 import { startStack } from "../test/support/stack.js";
 import { startTelegramApi } from "../test/support/telegram-api.js";
 import { reportLatency } from "./lib/result.js";
+import { ONE_VISIT_PER_PULSE } from "./lib/presence-env.js";
 
 const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
 const CHAT = "111";
@@ -23,7 +24,7 @@ const double = await startTelegramApi(TOKEN);
 const stack = await startStack({
   services: ["camera", "pir", "bot"],
   env: { PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: double.url, PICKET_TELEGRAM_CHATS: CHAT,
-    PICKET_PRESENCE_MODE: "pir", PICKET_PRESENCE_COOLDOWN_MS: "0", PICKET_PRESENCE_GAP_MS: "1000", PICKET_PIR_HOLD_S: "1", PICKET_PIR_BLOCK_MS: "0",
+    ...ONE_VISIT_PER_PULSE,
   },
 });
 const nc = await connectBus({ url: stack.nats.url, name: "bench-alert-latency", log: createLogger({ service: "bench", device: stack.device, level: "silent" }) });

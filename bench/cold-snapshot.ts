@@ -9,6 +9,7 @@ import { startStack } from "../test/support/stack.js";
 import { childrenOf } from "./lib/proc.js";
 import { report, summary } from "./lib/result.js";
 import { SnapshotProbe, TrialError, column, roundTrial, type SnapshotTrial } from "./lib/snapshot-probe.js";
+import { ONE_VISIT_PER_PULSE } from "./lib/presence-env.js";
 
 const WARMUP = 1;
 const SAMPLES = 12;
@@ -26,12 +27,7 @@ const STOP_MSG = "no one needs the camera; stopping it";
 const env = {
   PICKET_CAMERA_MODE: "on-demand",
   PICKET_CAMERA_IDLE_S: "1",
-  PICKET_PRESENCE_MODE: "pir",
-  PICKET_PRESENCE_COOLDOWN_MS: "0",
-  PICKET_PRESENCE_GAP_MS: "1000",
-  PICKET_PIR_HOLD_S: "1",
-  PICKET_PIR_BLOCK_MS: "0",
-  PICKET_TEST_SCENE_PIR: "false",
+  ...ONE_VISIT_PER_PULSE,
 };
 const stack = await startStack({ services: ["camera", "pir"], env });
 const camera = stack.get("camera");

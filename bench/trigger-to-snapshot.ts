@@ -7,6 +7,7 @@ import { connectBus, createLogger } from "@picket/runtime";
 import { startStack } from "../test/support/stack.js";
 import { reportLatency, summary } from "./lib/result.js";
 import { SnapshotProbe, TrialError, column, roundTrial, type SnapshotTrial } from "./lib/snapshot-probe.js";
+import { ONE_VISIT_PER_PULSE } from "./lib/presence-env.js";
 
 const WARMUP = 3;
 const SAMPLES = 50;
@@ -17,12 +18,7 @@ const TARGET_P95_MS = 50;
 
 const env = {
   PICKET_CAMERA_MODE: "always",
-  PICKET_PRESENCE_MODE: "pir",
-  PICKET_PRESENCE_COOLDOWN_MS: "0",
-  PICKET_PRESENCE_GAP_MS: "1000",
-  PICKET_PIR_HOLD_S: "1",
-  PICKET_PIR_BLOCK_MS: "0",
-  PICKET_TEST_SCENE_PIR: "false",
+  ...ONE_VISIT_PER_PULSE,
 };
 const stack = await startStack({ services: ["camera", "pir"], env });
 const nc = await connectBus({ url: stack.nats.url, name: "bench-trigger-to-snapshot", log: createLogger({ service: "bench", device: stack.device, level: "silent" }) });
