@@ -1,6 +1,5 @@
-import { hostname } from "node:os";
-import { connect } from "@picket/runtime";
-import { subjects, toDeviceId } from "@picket/contracts";
+import { subjects } from "@picket/contracts";
+import { cliTarget, connectCli } from "./cli-bus.js";
 
 /**
  * `npm run pir -- <command>` drives a running stack's simulated PIR and test alarm:
@@ -11,8 +10,7 @@ import { subjects, toDeviceId } from "@picket/contracts";
  */
 const usage = "usage: npm run pir -- pulse [ms] | level 0|1 | test-alarm";
 const [command, arg] = process.argv.slice(2);
-const device = process.env.PICKET_DEVICE_ID || toDeviceId(hostname());
-const url = process.env.PICKET_NATS_URL || "nats://127.0.0.1:4222";
+const { device } = cliTarget;
 
 let subject: string;
 let body: unknown;
@@ -32,10 +30,7 @@ if (command === "pulse") {
   process.exit(2);
 }
 
-const nc = await connect({ servers: url, timeout: 3_000 }).catch((err: Error) => {
-  console.error(`cannot reach NATS at ${url}: ${err.message} (is \`npm start\` running?)`);
-  process.exit(1);
-});
+const nc = await connectCli();
 try {
   const reply = await nc.request(subject, JSON.stringify(body), { timeout: 10_000 });
   console.log(`${device}: ${reply.string()}`);

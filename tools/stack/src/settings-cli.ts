@@ -1,6 +1,6 @@
-import { hostname } from "node:os";
-import { MotionSettings, parseArming, settingsKeys, toDeviceId } from "@picket/contracts";
-import { connect, openSettings } from "@picket/runtime";
+import { MotionSettings, parseArming, settingsKeys } from "@picket/contracts";
+import { openSettings } from "@picket/runtime";
+import { cliTarget, connectCli } from "./cli-bus.js";
 
 /**
  * `npm run settings -- <command>` reads and changes a running device's live settings (the
@@ -15,12 +15,11 @@ import { connect, openSettings } from "@picket/runtime";
  */
 const usage = "usage: npm run settings -- show | arming armed|disarmed|'<schedule json>' | motion '<json>'";
 const [command, value] = process.argv.slice(2);
-const device = process.env.PICKET_DEVICE_ID || toDeviceId(hostname());
-const url = process.env.PICKET_NATS_URL || "nats://127.0.0.1:4222";
+const { device } = cliTarget;
 
-function fail(message: string, code = 2): never {
+function fail(message: string): never {
   console.error(message);
-  process.exit(code);
+  process.exit(2);
 }
 
 /** The value to store, checked here so a typo never reaches the services. */
@@ -41,7 +40,7 @@ function validated(): { key: string; text: string } | undefined {
 }
 
 const change = validated();
-const nc = await connect({ servers: url, timeout: 3_000 }).catch((err: Error) => fail(`cannot reach NATS at ${url}: ${err.message} (is \`npm start\` running?)`, 1));
+const nc = await connectCli();
 try {
   const kv = await openSettings(nc);
   if (change !== undefined) {
