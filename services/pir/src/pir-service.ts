@@ -197,7 +197,7 @@ export function createPirService(deps: PirServiceDeps) {
           ctx,
         ),
       ];
-      autoTimer = setInterval(checkAutoMode, 2_000);
+      if (deps.presenceMode === "auto") autoTimer = setInterval(checkAutoMode, 2_000);
       log.info({ mode: deps.presenceMode, timeZone: deps.timeZone, warmupMs: deps.warmupMs }, "presence detection on");
 
       const { initial } = await deps.driver.start((level) => {
