@@ -25,8 +25,14 @@ export interface AlertConsumerDeps<E extends { id: string; device: string }> {
   /** The events taken: `picket.<device>.events.<kind>`, each checked against `schema`. */
   kind: string;
   schema: z.ZodType<E>;
-  /** Handles one event; `signal` aborts when the service stops. */
+  /**
+   * Handles one event; `signal` aborts when the service stops. With `concurrency` above 1
+   * the next events are handed over while earlier ones are still being handled (each call
+   * starts in stream order, so a handler that queues before its first await keeps the order).
+   */
   handle: (event: E, signal: AbortSignal) => Promise<AlertDecision>;
+  /** Events handled at once; 1 (the default) handles them one after another. */
+  concurrency?: number;
 }
 
 /** How long the server waits for an ack before redelivering; kept alive with `working()` while sending. */
@@ -50,6 +56,8 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
   let messages: ConsumerMessages | undefined;
   let loop: Promise<void> | undefined;
   let inFlight = 0;
+  const handling = new Set<Promise<void>>();
+  const concurrency = Math.max(1, deps.concurrency ?? 1);
   // When this consumer last certainly had everything before: made, or the stored time of the
   // last event it took. A consumer made again after a loss starts from here, so an event
   // stored meanwhile (by a pir that noticed the empty store first) is not skipped.
@@ -86,7 +94,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
   const ensure = async (from: "new" | "by_start_time"): Promise<void> => {
     js = await ensureEventsStream(nc);
     const jsm = await jetstreamManager(nc);
-    const settings = { description: "Telegram alerts of the bot service", filter_subject: filter, ack_wait: ACK_WAIT_MS * NS_PER_MS, max_deliver: -1, max_ack_pending: 100 };
+    const settings = { description: "Telegram alerts of the bot service", filter_subject: filter, ack_wait: ACK_WAIT_MS * NS_PER_MS, max_deliver: -1, max_ack_pending: Math.max(100, concurrency) };
     try {
       await jsm.consumers.info(EVENTS_STREAM, durable);
       await jsm.consumers.update(EVENTS_STREAM, durable, settings);
@@ -104,7 +112,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
     async prepare(): Promise<void> {
       await ensure("new");
     },
-    /** Starts taking events, one at a time, in order. */
+    /** Starts taking events, in order. */
     async start(): Promise<void> {
       if (js === undefined) throw new Error("prepare() first");
       const client = js;
@@ -136,7 +144,16 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
             }
           }
         })().catch((err: unknown) => log.debug({ err }, "consumer status ended"));
-        for await (const m of msgs) await process(m);
+        for await (const m of msgs) {
+          if (concurrency === 1) {
+            await process(m);
+            continue;
+          }
+          while (handling.size >= concurrency) await Promise.race(handling);
+          const p = process(m);
+          handling.add(p);
+          void p.finally(() => handling.delete(p));
+        }
       };
       loop = run();
       loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
@@ -146,6 +163,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
       stopping.abort(new Error("service stopping"));
       await messages?.close();
       await loop?.catch(() => undefined);
+      await Promise.allSettled([...handling]);
     },
     get inFlight(): number {
       return inFlight;

@@ -1,8 +1,10 @@
 import type { PresenceEvent } from "@picket/contracts";
-import { Backoff, type Logger } from "@picket/runtime";
+import type { Logger } from "@picket/runtime";
 import { alertCaption, withoutPhoto } from "./caption.js";
+import { JobDropped, type ChatOutbox } from "./chat-outbox.js";
+import type { DeliveryLog } from "./delivery-log.js";
 import type { Snapshot } from "./snapshot-client.js";
-import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
+import { toTelegramCallError } from "./telegram-errors.js";
 
 /** What delivery needs from the outside world; each send throws on failure. */
 export interface AlertPorts {
@@ -11,139 +13,179 @@ export interface AlertPorts {
   /** Each send resolves with the id of the message it created (the clip replies to it). */
   sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<number | undefined>;
   sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined>;
+  /** Uploads a clip as a reply to the alert's message (when its id is known). */
+  sendVideo(chatId: number, mp4: Uint8Array, caption: string, replyTo: number | undefined, durationS: number, signal: AbortSignal): Promise<number | undefined>;
 }
 
-export type DeliveryOutcome =
-  /** Every chat has the alert (or refused it for good, listed in `gaveUp`): ack it. */
-  | { kind: "delivered"; sentTo: number[]; gaveUp: number[]; photo: boolean }
-  /** Some chats still wait: nak with `delayMs`, a redelivery sends only to `pending`. */
-  | { kind: "retry"; delayMs: number; pending: number[]; error: TelegramCallError }
-  /** A redelivery of an event every chat already has: ack it, send nothing. */
-  | { kind: "duplicate" };
-
-interface EventRecord {
-  /** Chats that have this alert, or refused it for good. */
-  done: Set<number>;
-  gaveUp: Set<number>;
-  /** The alert's message in each chat that got it. */
-  messages: Map<number, number>;
-  /** The picture this alert shows, kept so every chat sees the same one. */
-  photo?: Snapshot;
-  backoff: Backoff;
+/** How an alert went, once every chat has it or refused it for good. */
+export interface DeliveryOutcome {
+  /** Chats sent to now. */
+  sentTo: number[];
+  /** Chats that had it already (a redelivery, e.g. after a restart mid-delivery). */
+  already: number[];
+  /** Chats that refused it for good (the bot was blocked or removed). */
+  gaveUp: number[];
+  /** Whether it went as a photo (else as text saying why there is none). */
+  photo: boolean;
 }
 
 export interface AlertDeliveryOptions {
-  chats: readonly number[];
   ports: AlertPorts;
+  outbox: ChatOutbox;
+  record: DeliveryLog;
+  /** Whether a chat is still paired: an alert stuck for an unpaired chat is dropped. */
+  isPaired: (chat: number) => boolean;
   log: Logger;
   timeZone?: string;
-  /** Retry delays for one event (429 waits at least Telegram's retry_after). */
-  backoff?: () => Backoff;
-  /** Events whose delivery is in progress that are remembered; the oldest is forgotten first. */
-  maxTracked?: number;
 }
 
 /**
- * Sends one alert to every allowed chat exactly once, across redeliveries of the same
- * event: it remembers, for the last `maxTracked` events, which chats already have it (in
- * memory, so a restart may repeat an alert to a chat, but never skips one). Photo when the camera gives one, else the
- * caption as text so the alert is not lost. Sends to the chats run in parallel.
+ * Sends each alert once to each paired chat. {@link deliver} queues the alert in every chat's
+ * queue at once, so chats see alerts in event order; it resolves when each chat has it or
+ * refused it for good. The delivery record (durable) says which chats have it, so a
+ * redelivery, even to a restarted bot, sends only to those still missing it.
  */
 export class AlertDelivery {
-  private readonly records = new Map<string, EventRecord>();
-  private readonly chats: readonly number[];
+  private readonly inFlight = new Map<string, Promise<DeliveryOutcome>>();
 
-  constructor(private readonly opts: AlertDeliveryOptions) {
-    this.chats = [...new Set(opts.chats)];
+  constructor(private readonly opts: AlertDeliveryOptions) {}
+
+  /** Alerts queued or being sent. */
+  get pending(): number {
+    return this.inFlight.size;
   }
 
-  /** Events with a delivery in progress (some chats still waiting). */
-  get tracked(): number {
-    let n = 0;
-    for (const rec of this.records.values()) if (this.chats.some((c) => !rec.done.has(c))) n++;
-    return n;
+  /** Whether the alert of `eventId` is queued or being sent here. */
+  isPending(eventId: string): boolean {
+    return this.inFlight.has(eventId);
   }
 
   /**
-   * Where the alert of `eventId` went: each chat that has it and its message there; undefined
-   * while the alert is still being delivered or was never sent (snoozed, forgotten).
+   * Queues the alert for `chats`; call in event order (the queueing happens before this
+   * returns). Resolves when done; rejects with JobDropped when the bot stops first.
    */
-  alertMessages(eventId: string): Map<number, number> | undefined {
-    const rec = this.records.get(eventId);
-    if (rec === undefined || this.chats.some((c) => !rec.done.has(c))) return undefined;
-    return new Map([...rec.messages].filter(([chat]) => !rec.gaveUp.has(chat)));
-  }
-
-  /** Whether the alert of `eventId` is known and some chats still wait for it. */
-  isPending(eventId: string): boolean {
-    const rec = this.records.get(eventId);
-    return rec !== undefined && this.chats.some((c) => !rec.done.has(c));
-  }
-
-  async deliver(event: PresenceEvent, signal: AbortSignal): Promise<DeliveryOutcome> {
-    const rec = this.record(event.id);
-    const pending = this.chats.filter((c) => !rec.done.has(c));
-    if (pending.length === 0 && rec.done.size > 0) return { kind: "duplicate" };
-    if (pending.length > 0 && (rec.photo === undefined || (!rec.photo.ok && rec.done.size === 0))) {
-      rec.photo = await this.opts.ports.photo(event, signal);
-      if (!rec.photo.ok) this.opts.log.warn({ eventId: event.id, reason: rec.photo.reason }, "no photo for the alert; sending text");
-    }
+  deliver(event: PresenceEvent, chats: readonly number[], signal: AbortSignal): Promise<DeliveryOutcome> {
+    const running = this.inFlight.get(event.id);
+    if (running !== undefined) return running;
+    const { ports, log, record } = this.opts;
     const caption = alertCaption(event, this.opts.timeZone);
-    const results = await Promise.all(pending.map((chat) => this.sendOne(event.id, chat, rec.photo as Snapshot, caption, signal, rec.messages)));
-    const errors: TelegramCallError[] = [];
-    for (const [i, r] of results.entries()) {
-      const chat = pending[i] as number;
-      if (r === "sent") rec.done.add(chat);
-      else if (r === "gave-up") {
-        rec.done.add(chat);
-        rec.gaveUp.add(chat);
-      } else errors.push(r);
-    }
-    const still = this.chats.filter((c) => !rec.done.has(c));
-    if (still.length === 0) {
-      const sentPhoto = rec.photo?.ok === true;
-      // Every chat has it: the picture is never needed again (a redelivery is a duplicate); the record stays, small.
-      rec.photo = undefined;
-      // The record stays (bounded, oldest evicted): a redelivery of this event, e.g. after an
-      // ack deadline passed while another alert was slow, is then acked without sending again.
-      const gaveUp = [...rec.gaveUp];
-      return { kind: "delivered", sentTo: this.chats.filter((c) => !rec.gaveUp.has(c)), gaveUp, photo: sentPhoto };
-    }
-    const retryAfter = Math.max(0, ...errors.map((e) => e.retryAfterMs ?? 0));
-    const worst = errors.find((e) => e.retryAfterMs !== undefined) ?? (errors[0] as TelegramCallError);
-    return { kind: "retry", delayMs: Math.max(retryAfter, rec.backoff.next()), pending: still, error: worst };
+    let picture: Promise<Snapshot> | undefined;
+    // Taken once, when the first chat needs it, so every chat sees the same picture.
+    const photo = () =>
+      (picture ??= ports.photo(event, signal).then((p) => {
+        if (!p.ok) log.warn({ eventId: event.id, reason: p.reason }, "no photo for the alert; sending text");
+        return p;
+      }));
+    let sentPhoto = false;
+    const outcome: DeliveryOutcome = { sentTo: [], already: [], gaveUp: [], photo: false };
+    const jobs = [...new Set(chats)].map((chat) =>
+      this.opts.outbox
+        .enqueue(chat, {
+          label: `alert ${event.id}`,
+          priority: 0,
+          wanted: () => this.opts.isPaired(chat),
+          run: async (s) => {
+            const had = (await record.get(event.id))?.chats[String(chat)];
+            if (had?.msg !== undefined || had?.gaveUp === true) return "already" as const;
+            const p = await photo();
+            const id = await this.send(event.id, chat, p, caption, s);
+            sentPhoto ||= id.photo;
+            await record.update(event.id, (r) => (r.chats[String(chat)] = { msg: id.messageId ?? 0 }));
+            return "sent" as const;
+          },
+        })
+        .then(
+          (r) => (r === "sent" ? outcome.sentTo : outcome.already).push(chat),
+          async (e: unknown) => {
+            if (e instanceof JobDropped && e.reason === "stopping") throw e;
+            if (e instanceof JobDropped) {
+              log.info({ eventId: event.id, chat }, "chat unpaired while its alert waited; dropped");
+              outcome.gaveUp.push(chat);
+              return;
+            }
+            log.error({ err: toTelegramCallError("sendPhoto", e), eventId: event.id, chat }, "Telegram refused the alert for this chat; giving up on it");
+            outcome.gaveUp.push(chat);
+            await record.update(event.id, (r) => (r.chats[String(chat)] = { gaveUp: true }));
+          },
+        ),
+    );
+    const done = Promise.all(jobs).then(() => ({ ...outcome, photo: sentPhoto }));
+    this.inFlight.set(event.id, done);
+    const forget = () => this.inFlight.delete(event.id);
+    done.then(forget, forget);
+    return done;
   }
 
-  /** Sends to one chat; a photo the API refuses for good is replaced by text. */
-  private async sendOne(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal, messages: Map<number, number>): Promise<"sent" | "gave-up" | TelegramCallError> {
+  /**
+   * Where the alert of `eventId` went: its message in each chat that has it (waiting while
+   * it is being sent); `snoozed` when it was held back; undefined when unknown here.
+   */
+  async alertMessages(eventId: string): Promise<Map<number, number> | "snoozed" | undefined> {
+    await this.inFlight.get(eventId)?.catch(() => undefined);
+    const rec = await this.opts.record.get(eventId);
+    if (rec === undefined) return undefined;
+    if (rec.snoozed === true) return "snoozed";
+    const out = new Map<number, number>();
+    for (const [chat, d] of Object.entries(rec.chats)) if (d.msg !== undefined && d.gaveUp !== true) out.set(Number(chat), d.msg);
+    return out;
+  }
+
+  /**
+   * Sends an event's clip to each chat in `messages` (the alert's message there, which it
+   * replies to) that does not have it yet; after the chat's earlier alerts, before its later
+   * clips. A chat that keeps failing gets `maxTries`. Resolves with the chats that got it now;
+   * rejects with JobDropped when the bot stops first.
+   */
+  async deliverClip(eventId: string, messages: ReadonlyMap<number, number>, mp4: Uint8Array, caption: string, durationS: number, maxTries: number): Promise<number[]> {
+    const { ports, log, record } = this.opts;
+    const sent: number[] = [];
+    const clipDone = (chat: number) => record.update(eventId, (r) => ((r.chats[String(chat)] ??= {}).clip = true));
+    const jobs = [...messages].map(([chat, replyTo]) =>
+      this.opts.outbox
+        .enqueue(chat, {
+          label: `clip ${eventId}`,
+          priority: 1,
+          maxTries,
+          wanted: () => this.opts.isPaired(chat),
+          run: async (s) => {
+            if ((await record.get(eventId))?.chats[String(chat)]?.clip === true) return false;
+            await ports.sendVideo(chat, mp4, caption, replyTo > 0 ? replyTo : undefined, durationS, s);
+            await clipDone(chat);
+            return true;
+          },
+        })
+        .then(
+          (fresh) => {
+            if (fresh) sent.push(chat);
+          },
+          async (e: unknown) => {
+            if (e instanceof JobDropped && e.reason === "stopping") throw e;
+            log.error({ err: e instanceof JobDropped ? e.message : toTelegramCallError("sendVideo", e), eventId, chat }, "giving up on this clip for this chat");
+            await clipDone(chat);
+          },
+        ),
+    );
+    await Promise.all(jobs);
+    return sent;
+  }
+
+  /** Remembers that an alert was held back by a snooze, so its clip is not sent either. */
+  snoozed(eventId: string): Promise<void> {
+    return this.opts.record.update(eventId, (r) => (r.snoozed = true));
+  }
+
+  /** Sends to one chat; a photo the API refuses for good (a bad picture) is replaced by text. */
+  private async send(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal): Promise<{ messageId: number | undefined; photo: boolean }> {
     const { ports, log } = this.opts;
+    if (!photo.ok) return { messageId: await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal), photo: false };
     try {
-      const id = photo.ok ? await ports.sendPhoto(chat, photo.jpeg, caption, signal) : await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal);
-      if (id !== undefined) messages.set(chat, id);
-      return "sent";
+      return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal), photo: true };
     } catch (e) {
-      const err = toTelegramCallError(photo.ok ? "sendPhoto" : "sendMessage", e);
-      if (err.kind !== "rejected") {
-        log.warn({ err, eventId, chat }, "alert not sent yet; will retry");
-        return err;
-      }
-      if (photo.ok) {
-        log.warn({ err, eventId, chat }, "Telegram refused the photo; sending text instead");
-        return this.sendOne(eventId, chat, { ok: false, reason: `Telegram refused it: ${err.description}` }, caption, signal, messages);
-      }
-      log.error({ err, eventId, chat }, "Telegram refused the alert for this chat; giving up on it");
-      return "gave-up";
+      const err = toTelegramCallError("sendPhoto", e);
+      // 403 (blocked, kicked) refuses text too; a 400 may be about the picture.
+      if (err.kind !== "rejected" || err.code === 403) throw err;
+      log.warn({ err, eventId, chat }, "Telegram refused the photo; sending text instead");
+      return { messageId: await ports.sendText(chat, withoutPhoto(caption, `Telegram refused it: ${err.description}`), signal), photo: false };
     }
-  }
-
-  private record(id: string): EventRecord {
-    let rec = this.records.get(id);
-    if (rec === undefined) {
-      rec = { done: new Set(), gaveUp: new Set(), messages: new Map(), backoff: this.opts.backoff?.() ?? new Backoff({ initialMs: 500, maxMs: 60_000 }) };
-      const max = this.opts.maxTracked ?? 500;
-      while (this.records.size >= max) this.records.delete(this.records.keys().next().value as string);
-      this.records.set(id, rec);
-    }
-    return rec;
   }
 }

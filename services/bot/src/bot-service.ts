@@ -5,9 +5,11 @@ import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
 import { AlertDelivery } from "./alert-delivery.js";
+import { ChatOutbox, JobDropped } from "./chat-outbox.js";
+import { kvDeliveryLog } from "./delivery-log.js";
 import { natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
 import { createTelegramBot, type TelegramBot } from "./telegram-bot.js";
-import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
+import type { TelegramCallError } from "./telegram-errors.js";
 
 export interface BotServiceDeps {
   nc: NatsConnection;
@@ -20,6 +22,8 @@ export interface BotServiceDeps {
   chats: number[];
   timeZone: string | undefined;
   uploadTimeoutMs: number;
+  /** The bot's state bucket: which chat got which alert, kept across restarts. */
+  botState?: KV;
   /** The settings bucket: arming and snooze, changed from the chat. */
   settings?: KV;
   /** Reads an event's stored clip. */
@@ -39,6 +43,8 @@ const CLIP_LIMIT_BYTES = 50 * 1024 * 1024;
 const CLIP_WAIT_MS = 3 * 60_000;
 /** Tries per chat for a clip that keeps failing. */
 const CLIP_MAX_TRIES = 10;
+/** Alerts (and clips) taken from the stream at once: a chat in trouble must not hold up the others. */
+const ALERT_CONCURRENCY = 100;
 /** The camera answers from memory; a slow answer means trouble, and the stored frame is the fallback. */
 const TRIGGER_FRAME_TIMEOUT_MS = 500;
 
@@ -75,26 +81,25 @@ export function createBotService(deps: BotServiceDeps) {
   };
   let telegram: TelegramBot | undefined;
   let clips: AlertConsumer<MediaEvent> | undefined;
-  const clipsSent = new Set<string>();
-  const clipTries = new Map<string, number>();
-  /** Alerts held back by a snooze: their clips are not sent either. */
-  const snoozed = new Set<string>();
 
   /**
    * An event's clip, as a video replying to its alert photo in each chat that has it. It
-   * waits (nak) while the alert itself is still on its way; an alert that was never sent
-   * (snoozed, or from before a restart) gets no clip.
+   * waits (nak) while the alert was not taken yet (the alert queue is behind); the clip of an
+   * alert that was snoozed, or is unknown after a long while, is not sent.
    */
-  const sendClip = async (media: MediaEvent, signal: AbortSignal, tg: TelegramBot): Promise<AlertDecision> => {
-    if (media.media !== "clip" || media.object === undefined || deps.storedClip === undefined) return { ack: true };
-    const messages = delivery?.alertMessages(media.eventId);
-    if (messages === undefined) {
-      // Its alert is on its way, or not taken yet (the alert queue is behind): wait for it, a while.
-      const waiting = delivery?.isPending(media.eventId) === true || (!snoozed.has(media.eventId) && Date.now() - media.at < CLIP_WAIT_MS);
-      if (waiting) return { ack: false, delayMs: 2_000 };
-      log.info({ eventId: media.eventId }, "clip of an alert that was not sent here (snoozed, or before a restart); not sent");
+  const sendClip = async (media: MediaEvent): Promise<AlertDecision> => {
+    if (media.media !== "clip" || media.object === undefined || deps.storedClip === undefined || delivery === undefined) return { ack: true };
+    const messages = await delivery.alertMessages(media.eventId);
+    if (messages === "snoozed") {
+      log.info({ eventId: media.eventId }, "clip of a snoozed alert; not sent");
       return { ack: true };
     }
+    if (messages === undefined) {
+      if (Date.now() - media.at < CLIP_WAIT_MS) return { ack: false, delayMs: 2_000 };
+      log.info({ eventId: media.eventId }, "clip of an alert that was not sent here; not sent");
+      return { ack: true };
+    }
+    if (messages.size === 0) return { ack: true };
     if ((media.bytes ?? 0) > CLIP_LIMIT_BYTES) {
       log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; not sent");
       return { ack: true };
@@ -105,27 +110,8 @@ export function createBotService(deps: BotServiceDeps) {
       return { ack: true };
     }
     const durationS = Math.round((media.durationMs ?? 0) / 1000);
-    for (const [chat, messageId] of messages) {
-      const key = `${media.eventId}/${chat}`;
-      if (clipsSent.has(key)) continue;
-      try {
-        await tg.sendVideo(chat, mp4, `🎬 ${durationS} s around the alert`, messageId, durationS, signal);
-        clipsSent.add(key);
-        if (clipsSent.size > 1_000) clipsSent.delete(clipsSent.values().next().value as string);
-      } catch (e) {
-        const err = toTelegramCallError("sendVideo", e);
-        const tries = (clipTries.get(key) ?? 0) + 1;
-        clipTries.set(key, tries);
-        if (clipTries.size > 1_000) clipTries.delete(clipTries.keys().next().value as string);
-        if (err.kind === "retry" && err.code !== 413 && tries < CLIP_MAX_TRIES) {
-          log.warn({ err, eventId: media.eventId, chat, tries }, "clip not sent yet; retrying");
-          return { ack: false, delayMs: Math.max(err.retryAfterMs ?? 0, 5_000) };
-        }
-        log.error({ err, eventId: media.eventId, chat, tries }, "giving up on this clip for this chat");
-        clipsSent.add(key);
-      }
-    }
-    log.info({ eventId: media.eventId, chats: [...messages.keys()], bytes: mp4.length }, "clip sent");
+    const sent = await delivery.deliverClip(media.eventId, messages, mp4, `🎬 ${durationS} s around the alert`, durationS, CLIP_MAX_TRIES);
+    log.info({ eventId: media.eventId, chats: sent, bytes: mp4.length }, sent.length > 0 ? "clip sent" : "clip already sent");
     return { ack: true };
   };
   let household: Household | undefined;
@@ -145,35 +131,42 @@ export function createBotService(deps: BotServiceDeps) {
     ].join("\n");
   };
   let consumer: AlertConsumer | undefined;
+  let outbox: ChatOutbox | undefined;
   let delivery: AlertDelivery | undefined;
   let delivered = 0;
 
+  /** Queues the alert for every paired chat before its first await: chats see alerts in event order. */
   const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
-    if (event.state !== "started") return { ack: true };
+    if (event.state !== "started" || delivery === undefined) return { ack: true };
     // An alert already on its way to some chats finishes; a snooze holds back new ones.
-    const snoozedUntil = event.test || delivery?.isPending(event.id) === true ? undefined : household?.snoozedUntil();
+    const snoozedUntil = event.test || delivery.isPending(event.id) ? undefined : household?.snoozedUntil();
     if (snoozedUntil !== undefined) {
-      snoozed.add(event.id);
-      if (snoozed.size > 1_000) snoozed.delete(snoozed.values().next().value as string);
       alerts.inc({ result: "snoozed" });
       log.info({ eventId: event.id, snoozedUntil }, "alert not sent: snoozed");
+      await delivery.snoozed(event.id);
       return { ack: true };
     }
-    const outcome = await (delivery as AlertDelivery).deliver(event, signal);
-    if (outcome.kind === "duplicate") {
-      log.info({ eventId: event.id }, "alert redelivered but every chat has it; acked without sending");
+    const chats = deps.chats;
+    if (chats.length === 0) {
+      alerts.inc({ result: "no-chats" });
+      log.warn({ eventId: event.id }, "alert not sent: no chat is paired");
       return { ack: true };
     }
-    if (outcome.kind === "delivered") {
+    try {
+      const out = await delivery.deliver(event, chats, signal);
+      if (out.sentTo.length === 0 && out.gaveUp.length === 0) {
+        log.info({ eventId: event.id }, "alert redelivered but every chat has it; acked without sending");
+        return { ack: true };
+      }
       delivered++;
       lastAlert = event;
-      alerts.inc({ result: outcome.gaveUp.length > 0 ? "partial" : "delivered" });
-      log.info({ eventId: event.id, test: event.test, chats: outcome.sentTo, gaveUp: outcome.gaveUp, photo: outcome.photo, ageMs: Date.now() - event.at }, "alert delivered");
+      alerts.inc({ result: out.gaveUp.length > 0 ? "partial" : "delivered" });
+      log.info({ eventId: event.id, test: event.test, chats: out.sentTo, already: out.already, gaveUp: out.gaveUp, photo: out.photo, ageMs: Date.now() - event.at }, "alert delivered");
       return { ack: true };
+    } catch (err) {
+      if (err instanceof JobDropped) return { ack: false, delayMs: 0 };
+      throw err;
     }
-    alerts.inc({ result: "retry" });
-    log.warn({ eventId: event.id, pending: outcome.pending, retryInMs: outcome.delayMs, err: outcome.error }, "alert not delivered to every chat yet; retrying");
-    return { ack: false, delayMs: outcome.delayMs };
   };
 
   return {
@@ -184,6 +177,8 @@ export function createBotService(deps: BotServiceDeps) {
       }
       if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
       if (deps.chats.length === 0) log.warn("PICKET_TELEGRAM_CHATS is empty: alerts go nowhere and commands are ignored");
+      const queues = new ChatOutbox({ log: log.child({ module: "outbox" }) });
+      outbox = queues;
       const tg = createTelegramBot({
         token: deps.telegramToken,
         apiRoot: deps.apiRoot,
@@ -196,13 +191,21 @@ export function createBotService(deps: BotServiceDeps) {
         snapshot,
         ...(household === undefined ? {} : { household }),
         status: statusText,
+        outbox: queues,
         onFatal: deps.onFatal,
       });
-      delivery = new AlertDelivery({ chats: deps.chats, ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, true), sendText: tg.sendText }, log, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
-      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", schema: PresenceEvent, handle });
+      delivery = new AlertDelivery({
+        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, true), sendText: tg.sendText, sendVideo: tg.sendVideo },
+        outbox: queues,
+        record: kvDeliveryLog(deps.botState, log),
+        isPaired: (chat) => deps.chats.includes(chat),
+        log,
+        ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
+      });
+      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", schema: PresenceEvent, handle, concurrency: ALERT_CONCURRENCY });
       await consumer.prepare();
       if (deps.storedClip !== undefined) {
-        clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: (e, signal) => sendClip(e, signal, tg) });
+        clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: sendClip, concurrency: ALERT_CONCURRENCY });
         await clips.prepare();
       }
       telegram = tg;
@@ -212,6 +215,7 @@ export function createBotService(deps: BotServiceDeps) {
       log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, "bot polling for updates; alerts on");
     },
     async stop(): Promise<void> {
+      outbox?.stop();
       await telegram?.stop();
       await consumer?.stop();
       await clips?.stop();
@@ -220,10 +224,10 @@ export function createBotService(deps: BotServiceDeps) {
     health() {
       const polling = telegram?.state ?? "off";
       const ok = link.connected && (deps.telegramToken === undefined || polling === "polling");
-      return { ok, nats: link.connected, telegram: polling, alertsInFlight: consumer?.inFlight ?? 0, alertsRetrying: delivery?.tracked ?? 0 };
+      return { ok, nats: link.connected, telegram: polling, alertsInFlight: delivery?.pending ?? 0, queuedSends: outbox?.pending() ?? 0 };
     },
     vitals(): Record<string, number> {
-      return { polling: telegram?.state === "polling" ? 1 : 0, alertsDelivered: delivered, alertsRetrying: delivery?.tracked ?? 0 };
+      return { polling: telegram?.state === "polling" ? 1 : 0, alertsDelivered: delivered, alertsInFlight: delivery?.pending ?? 0, queuedSends: outbox?.pending() ?? 0 };
     },
   };
 }

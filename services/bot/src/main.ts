@@ -1,6 +1,7 @@
 import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { botConfig } from "./config.js";
 import { createBotService } from "./bot-service.js";
+import { openBotState } from "./delivery-log.js";
 
 const { cfg, log, lc, metrics } = bootService("bot", botConfig);
 
@@ -14,6 +15,7 @@ await runMain(log, lc, async () => {
     device: cfg.deviceId,
     ...cfg,
     settings: await openSettings(nc),
+    botState: await openBotState(nc),
     ...(() => {
       const media = openMediaReader(nc);
       return {

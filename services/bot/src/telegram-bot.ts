@@ -2,6 +2,7 @@ import { Counter, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { Telegraf } from "telegraf";
 import { formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
 import { RefusalLimiter, checkUpdate, refusalText } from "./chat-guard.js";
+import type { ChatOutbox } from "./chat-outbox.js";
 import { ALERT_ACTIONS, parseAction, type AlertAction } from "./alert-buttons.js";
 import { describeDuration, parseDuration, type Household } from "./household.js";
 import type { Snapshot } from "./snapshot-client.js";
@@ -21,6 +22,8 @@ export interface TelegramBotOptions {
   snapshot: (signal: AbortSignal) => Promise<Snapshot>;
   /** Arming and snooze, changed from the chat; commands that need it say so when absent. */
   household?: Household;
+  /** Every answer goes through the chats' queues, within Telegram's limits and after earlier alerts. */
+  outbox: ChatOutbox;
   /** The /status text. */
   status: () => string;
   /** Polling died for good after start (token revoked, a second poller): a person must act. */
@@ -125,20 +128,24 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     return undefined;
   });
 
+  /** Sends an answer through the chat's queue: a few tries, errors logged. */
+  const answer = (chat: number, what: string, send: (signal: AbortSignal) => Promise<unknown>): Promise<void> =>
+    opts.outbox.enqueue(chat, { label: what, priority: 0, maxTries: 3, run: send }).then(
+      () => undefined,
+      (err: unknown) => log.warn({ err, chat }, `could not answer ${what}`),
+    );
+  const reply = (chat: number, text: string, what: string) => answer(chat, what, (s) => api.sendText(chat, text, s));
+
   // In the background: a slow camera or upload must not hold up the next updates (a Disarm tap).
   bot.command(["ping", "snapshot"], (ctx) => {
     const chat = ctx.chat.id;
     void (async () => {
       const photo = await opts.snapshot(stopping.signal);
       const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
-      if (photo.ok) await api.sendPhoto(chat, photo.jpeg, caption, stopping.signal);
-      else await api.sendText(chat, withoutPhoto(caption, photo.reason), stopping.signal);
-      log.info({ chat, photo: photo.ok }, "answered /ping");
-    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /ping"));
+      await answer(chat, "/snapshot", (s) => (photo.ok ? api.sendPhoto(chat, photo.jpeg, caption, s) : api.sendText(chat, withoutPhoto(caption, photo.reason), s)));
+      log.info({ chat, photo: photo.ok }, "answered /snapshot");
+    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /snapshot"));
   });
-
-  const reply = (chat: number, text: string, what: string) =>
-    api.sendText(chat, text, stopping.signal).catch((err: unknown) => log.warn({ err, chat }, `could not answer ${what}`));
 
   /** Carries out an action from a command or a button; returns the words for the chat. */
   const act = async (action: AlertAction, who: string): Promise<string> => {
@@ -218,9 +225,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     }
   });
 
-  bot.command(["start", "help"], async (ctx) => {
-    await api.sendText(ctx.chat.id, helpText(opts.device), stopping.signal).catch((err: unknown) => log.warn({ err, chat: ctx.chat.id }, "could not answer /help"));
-  });
+  bot.command(["start", "help"], (ctx) => reply(ctx.chat.id, helpText(opts.device), "/help"));
 
   // Replaces telegraf's default, which prints the whole update and rethrows.
   bot.catch((err, ctx) => {
