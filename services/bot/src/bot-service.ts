@@ -1,14 +1,17 @@
 import { URL } from "node:url";
-import { MediaEvent, PresenceEvent } from "@picket/contracts";
-import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { ClipReply, MediaEvent, PresenceEvent, decodeJson, parseSubject, subjects, type ClipRequest } from "@picket/contracts";
+import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
 import { AlertDelivery } from "./alert-delivery.js";
 import { ChatOutbox, JobDropped } from "./chat-outbox.js";
 import { kvDeliveryLog } from "./delivery-log.js";
-import { natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
-import { createTelegramBot, type TelegramBot } from "./telegram-bot.js";
+import { describeBusError, natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
+import { EVENTS_DAYS, createTelegramBot, type CommandPorts, type RequestedClip, type TelegramBot } from "./telegram-bot.js";
+import { DeviceDirectory } from "./device-directory.js";
+import { recentAlerts } from "./recent-events.js";
+import { plain } from "./caption.js";
 import type { TelegramCallError } from "./telegram-errors.js";
 
 export interface BotServiceDeps {
@@ -22,12 +25,18 @@ export interface BotServiceDeps {
   chats: number[];
   timeZone: string | undefined;
   uploadTimeoutMs: number;
+  /** Webhook mode: the public https address and its secret; long polling without. */
+  webhookUrl?: string | undefined;
+  webhookSecret?: string | undefined;
+  webhookPort?: number;
+  /** The web UI as the household reaches it: the alert's Live button links there. */
+  liveUrl?: string | undefined;
   /** The bot's state bucket: which chat got which alert, kept across restarts. */
   botState?: KV;
   /** The settings bucket: arming and snooze, changed from the chat. */
   settings?: KV;
-  /** Reads an event's stored clip. */
-  storedClip?: (name: string) => Promise<Uint8Array | undefined>;
+  /** Reads a stored snapshot or clip from the media store. */
+  storedMedia?: (name: string) => Promise<Uint8Array | undefined>;
   /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
   storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
@@ -58,8 +67,40 @@ export function createBotService(deps: BotServiceDeps) {
   const log = deps.log.child({ module: "bot" });
   const link = watchConnection(nc);
   const alerts = new Counter({ name: "picket_bot_alerts_total", help: "Presence alerts handled, by outcome", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
-  const request = natsSnapshotRequest(nc, device);
-  const snapshot = (signal: AbortSignal) => takeSnapshot(request, { ...SNAPSHOT, signal });
+  const snapshot = (signal: AbortSignal, of = device) => takeSnapshot(natsSnapshotRequest(nc, of), { ...SNAPSHOT, signal });
+  const directory = new DeviceDirectory(device);
+  let heartbeats: Subscription | undefined;
+
+  /** What the chat's commands ask of the cameras and the stores. */
+  const commandPorts: CommandPorts = {
+    snapshot: (of, signal) => snapshot(signal, of),
+    async clip(of, seconds, signal): Promise<RequestedClip> {
+      let reply: ClipReply;
+      try {
+        const msg = await nc.request(subjects.clipRequest(of), JSON.stringify({ seconds, requestedBy: "telegram" } satisfies ClipRequest), { timeout: (seconds + 20) * 1000 });
+        reply = decodeJson(ClipReply, msg.data, subjects.clipRequest(of));
+      } catch (err) {
+        return { ok: false, reason: describeBusError(err) };
+      }
+      if (!reply.ok) return { ok: false, reason: plain(reply.error) };
+      signal.throwIfAborted();
+      const mp4 = await deps.storedMedia?.(reply.object);
+      if (mp4 === undefined) return { ok: false, reason: "the clip was made but is no longer stored" };
+      if (mp4.length > CLIP_LIMIT_BYTES) return { ok: false, reason: `it is ${Math.round(mp4.length / 1e6)} MB, more than Telegram takes from bots; ask for fewer seconds` };
+      return { ok: true, mp4, durationMs: reply.durationMs };
+    },
+    async recentEvents(n, signal) {
+      const events = await recentAlerts(nc, device, n, Date.now() - EVENTS_DAYS * 86_400_000);
+      return Promise.all(
+        events.map(async (event) => {
+          const name = event.media?.snapshot;
+          const jpeg = name === undefined || deps.storedMedia === undefined || signal.aborted ? undefined : await deps.storedMedia(name).catch(() => undefined);
+          return { event, jpeg: jpeg === undefined ? undefined : Buffer.from(jpeg) };
+        }),
+      );
+    },
+    devices: () => directory.list(Date.now()),
+  };
   /**
    * The event's trigger frame: asked of the camera at once (it keeps the last seconds' stills),
    * else read from the media store when the camera has stored it, else a fresh still.
@@ -88,7 +129,7 @@ export function createBotService(deps: BotServiceDeps) {
    * alert that was snoozed, or is unknown after a long while, is not sent.
    */
   const sendClip = async (media: MediaEvent): Promise<AlertDecision> => {
-    if (media.media !== "clip" || media.object === undefined || deps.storedClip === undefined || delivery === undefined) return { ack: true };
+    if (media.media !== "clip" || media.object === undefined || deps.storedMedia === undefined || delivery === undefined) return { ack: true };
     const messages = await delivery.alertMessages(media.eventId);
     if (messages === "snoozed") {
       log.info({ eventId: media.eventId }, "clip of a snoozed alert; not sent");
@@ -104,7 +145,7 @@ export function createBotService(deps: BotServiceDeps) {
       log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; not sent");
       return { ack: true };
     }
-    const mp4 = await deps.storedClip(media.object);
+    const mp4 = await deps.storedMedia(media.object);
     if (mp4 === undefined) {
       log.warn({ eventId: media.eventId, object: media.object }, "clip no longer in the media store; not sent");
       return { ack: true };
@@ -175,6 +216,9 @@ export function createBotService(deps: BotServiceDeps) {
         log.info("bot off: PICKET_TELEGRAM_TOKEN is not set");
         return;
       }
+      if (deps.webhookUrl !== undefined && deps.webhookSecret === undefined) {
+        throw new Error("PICKET_TELEGRAM_WEBHOOK_URL needs PICKET_TELEGRAM_WEBHOOK_SECRET (16+ characters of A-Z a-z 0-9 _ -), or unset it for long polling");
+      }
       if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
       if (deps.chats.length === 0) log.warn("PICKET_TELEGRAM_CHATS is empty: alerts go nowhere and commands are ignored");
       const queues = new ChatOutbox({ log: log.child({ module: "outbox" }) });
@@ -188,14 +232,16 @@ export function createBotService(deps: BotServiceDeps) {
         uploadTimeoutMs: deps.uploadTimeoutMs,
         log: deps.log,
         metrics: deps.metrics,
-        snapshot,
+        ports: commandPorts,
+        ...(deps.liveUrl === undefined ? {} : { liveUrl: deps.liveUrl }),
         ...(household === undefined ? {} : { household }),
         status: statusText,
         outbox: queues,
+        ...(deps.webhookUrl === undefined || deps.webhookSecret === undefined ? {} : { webhook: { url: deps.webhookUrl, secret: deps.webhookSecret, port: deps.webhookPort ?? 8443 } }),
         onFatal: deps.onFatal,
       });
       delivery = new AlertDelivery({
-        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, true), sendText: tg.sendText, sendVideo: tg.sendVideo },
+        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons()), sendText: tg.sendText, sendVideo: tg.sendVideo },
         outbox: queues,
         record: kvDeliveryLog(deps.botState, log),
         isPaired: (chat) => deps.chats.includes(chat),
@@ -204,18 +250,25 @@ export function createBotService(deps: BotServiceDeps) {
       });
       consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", schema: PresenceEvent, handle, concurrency: ALERT_CONCURRENCY });
       await consumer.prepare();
-      if (deps.storedClip !== undefined) {
+      if (deps.storedMedia !== undefined) {
         clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: sendClip, concurrency: ALERT_CONCURRENCY });
         await clips.prepare();
       }
       telegram = tg;
+      heartbeats = nc.subscribe(subjects.heartbeatsAll(), {
+        callback: (_err, m) => {
+          const from = parseSubject(m.subject);
+          if (from !== undefined) directory.heard(from.device, Date.now());
+        },
+      });
       const { username } = await tg.start();
       await consumer.start();
       await clips?.start();
-      log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, "bot polling for updates; alerts on");
+      log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, telegram.state === "webhook" ? "bot taking updates by webhook; alerts on" : "bot polling for updates; alerts on");
     },
     async stop(): Promise<void> {
       outbox?.stop();
+      heartbeats?.unsubscribe();
       await telegram?.stop();
       await consumer?.stop();
       await clips?.stop();
@@ -223,11 +276,11 @@ export function createBotService(deps: BotServiceDeps) {
     },
     health() {
       const polling = telegram?.state ?? "off";
-      const ok = link.connected && (deps.telegramToken === undefined || polling === "polling");
+      const ok = link.connected && (deps.telegramToken === undefined || polling === "polling" || polling === "webhook");
       return { ok, nats: link.connected, telegram: polling, alertsInFlight: delivery?.pending ?? 0, queuedSends: outbox?.pending() ?? 0 };
     },
     vitals(): Record<string, number> {
-      return { polling: telegram?.state === "polling" ? 1 : 0, alertsDelivered: delivered, alertsInFlight: delivery?.pending ?? 0, queuedSends: outbox?.pending() ?? 0 };
+      return { polling: telegram?.state === "polling" || telegram?.state === "webhook" ? 1 : 0, alertsDelivered: delivered, alertsInFlight: delivery?.pending ?? 0, queuedSends: outbox?.pending() ?? 0 };
     },
   };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
 import { parseChatList } from "./chat-guard.js";
+import { isValidSecretToken } from "./webhook.js";
 
 /** A bot token as @BotFather hands it out: `<bot id>:<35 characters>`. */
 const TOKEN_PATTERN = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
@@ -44,6 +45,35 @@ export const botConfig = {
     env: "PICKET_TELEGRAM_UPLOAD_TIMEOUT_MS",
     schema: env.int(60_000, 1_000, 600_000),
     doc: "How long one photo upload or message may take before it counts as failed and is retried, ms.",
+  },
+  webhookUrl: {
+    env: "PICKET_TELEGRAM_WEBHOOK_URL",
+    schema: z
+      .string()
+      .refine((v) => URL.canParse(v) && new URL(v).protocol === "https:", "must be an https URL (Telegram calls only https webhooks)")
+      .optional(),
+    doc: "Webhook mode instead of long polling: the public https address that reaches PICKET_TELEGRAM_WEBHOOK_PORT (a reverse proxy may add a path prefix). Needs PICKET_TELEGRAM_WEBHOOK_SECRET.",
+    defaultDoc: "none: long polling",
+  },
+  webhookSecret: {
+    env: "PICKET_TELEGRAM_WEBHOOK_SECRET",
+    schema: z.string().refine(isValidSecretToken, "must be 16–256 characters of A-Z a-z 0-9 _ -").optional(),
+    secret: true,
+    doc: "Webhook mode: the secret Telegram sends with every update; updates without it are refused.",
+  },
+  webhookPort: {
+    env: "PICKET_TELEGRAM_WEBHOOK_PORT",
+    schema: env.port(8443),
+    doc: "Webhook mode: the port the bot listens on for Telegram's updates.",
+  },
+  liveUrl: {
+    env: "PICKET_PUBLIC_URL",
+    schema: z
+      .string()
+      .refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an http(s) URL")
+      .optional(),
+    doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/). Alerts then carry a Live button that opens it.",
+    defaultDoc: "none: no Live button",
   },
   opsPort: opsPortEntry("bot", 9103),
 } satisfies ConfigSpec;

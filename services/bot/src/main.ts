@@ -20,7 +20,7 @@ await runMain(log, lc, async () => {
       const media = openMediaReader(nc);
       return {
         storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal),
-        storedClip: (name: string) => media.get(name),
+        storedMedia: (name: string) => media.get(name),
       };
     })(),
     onFatal: (err) => {

@@ -30,7 +30,8 @@ export function natsSnapshotRequest(nc: NatsConnection, device: string, maxAgeMs
   };
 }
 
-function describeBusError(err: unknown): string {
+/** Words for the chat when a request to a camera failed. */
+export function describeBusError(err: unknown): string {
   if (err instanceof natsErrors.RequestError && err.isNoResponders()) return "the camera service is not running";
   if (err instanceof natsErrors.NoRespondersError) return "the camera service is not running";
   if (err instanceof natsErrors.TimeoutError || (err instanceof Error && err.cause instanceof natsErrors.TimeoutError)) return "the camera did not answer in time";

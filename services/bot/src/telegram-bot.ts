@@ -3,7 +3,10 @@ import { Telegraf } from "telegraf";
 import { formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
 import { RefusalLimiter, checkUpdate, refusalText } from "./chat-guard.js";
 import type { ChatOutbox } from "./chat-outbox.js";
-import { ALERT_ACTIONS, parseAction, type AlertAction } from "./alert-buttons.js";
+import { setWebhookParams, startWebhookServer, webhookPath, type WebhookServer } from "./webhook.js";
+import type { PresenceEvent } from "@picket/contracts";
+import { MAX_CLIP_REQUEST_S } from "@picket/contracts";
+import { alertButtons, deviceButtons, parseAction, type AlertAction, type Button } from "./alert-buttons.js";
 import { describeDuration, parseDuration, type Household } from "./household.js";
 import type { Snapshot } from "./snapshot-client.js";
 import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.js";
@@ -19,18 +22,49 @@ export interface TelegramBotOptions {
   uploadTimeoutMs: number;
   log: Logger;
   metrics: ServiceMetrics;
-  snapshot: (signal: AbortSignal) => Promise<Snapshot>;
+  /** What the commands ask of the rest of Picket. */
+  ports: CommandPorts;
+  /** The web UI's public address, for the alert's Live button. */
+  liveUrl?: string;
   /** Arming and snooze, changed from the chat; commands that need it say so when absent. */
   household?: Household;
   /** Every answer goes through the chats' queues, within Telegram's limits and after earlier alerts. */
   outbox: ChatOutbox;
   /** The /status text. */
   status: () => string;
+  /** Webhook mode instead of long polling: Telegram posts updates to `url`, with `secret`. */
+  webhook?: { url: string; secret: string; port: number; host?: string };
   /** Polling died for good after start (token revoked, a second poller): a person must act. */
   onFatal: (err: TelegramCallError) => void;
 }
 
-export type PollingState = "idle" | "starting" | "polling" | "stopped" | "failed";
+/** A clip made on request, or why there is none. */
+export type RequestedClip = { ok: true; mp4: Uint8Array; durationMs: number } | { ok: false; reason: string };
+
+/** A device the bot knows of, from its heartbeats. */
+export interface KnownDevice {
+  device: string;
+  online: boolean;
+  /** Wall clock of its last heartbeat, ms. */
+  lastSeen: number | undefined;
+}
+
+/** A recent alert and its stored photo. */
+export interface PastEvent {
+  event: PresenceEvent;
+  jpeg: Buffer | undefined;
+}
+
+export interface CommandPorts {
+  snapshot(device: string, signal: AbortSignal): Promise<Snapshot>;
+  clip(device: string, seconds: number, signal: AbortSignal): Promise<RequestedClip>;
+  /** The last `n` alerts of this device, newest last. */
+  recentEvents(n: number, signal: AbortSignal): Promise<PastEvent[]>;
+  /** This device first, then the others seen on the bus. */
+  devices(): KnownDevice[];
+}
+
+export type PollingState = "idle" | "starting" | "polling" | "webhook" | "stopped" | "failed";
 
 const FILENAME = "picket.jpg";
 /** Commands that change the house older than this (sent while the bot was down) are not carried out. */
@@ -39,7 +73,10 @@ const STALE_COMMAND_S = 120;
 /** What Telegram shows in the command menu. */
 export const COMMANDS = [
   { command: "status", description: "Armed or not, snoozed or not, the last alert" },
-  { command: "snapshot", description: "A photo from the camera now" },
+  { command: "snapshot", description: "A photo from the camera now: /snapshot [camera]" },
+  { command: "clip", description: "A video of the last seconds: /clip [camera] [seconds]" },
+  { command: "events", description: "The last alerts, with their photos" },
+  { command: "devices", description: "The cameras, online or not" },
   { command: "arm", description: "Alarms on" },
   { command: "disarm", description: "Alarms off until /arm" },
   { command: "snooze", description: "No alerts for a while: /snooze 1h, /snooze off" },
@@ -50,6 +87,11 @@ export const COMMANDS = [
 type ShimSignal = NonNullable<NonNullable<Parameters<Telegraf["telegram"]["callApi"]>[2]>["signal"]>;
 const shim = (s: AbortSignal) => s as unknown as ShimSignal;
 const STOP_WAIT_MS = 3_000;
+/** /events shows this many alerts, from this many days back at most. */
+const EVENTS_SHOWN = 5;
+export const EVENTS_DAYS = 7;
+/** A clip asked for with a button. */
+const DEFAULT_CLIP_S = 10;
 
 /**
  * The household's Telegram bot: long polling for commands from allowed chats, and the
@@ -68,13 +110,15 @@ export function createTelegramBot(opts: TelegramBotOptions) {
   const refusals = new RefusalLimiter();
   let state: PollingState = "idle";
   let running: Promise<void> | undefined;
+  let webhookServer: WebhookServer | undefined;
 
   /** Runs one call with its own timeout; resolves with the id of the message it created. */
-  const call = async (method: "sendPhoto" | "sendMessage" | "sendVideo", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal, timeoutMs = opts.uploadTimeoutMs): Promise<number | undefined> => {
+  const call = async (method: "sendPhoto" | "sendMessage" | "sendVideo" | "sendMediaGroup", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal, timeoutMs = opts.uploadTimeoutMs): Promise<number | undefined> => {
     try {
       const result = await run(AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
       sends.inc({ method, result: "ok" });
-      const id = (result as { message_id?: unknown } | null)?.message_id;
+      const first = Array.isArray(result) ? (result[0] as unknown) : result;
+      const id = (first as { message_id?: unknown } | null)?.message_id;
       return typeof id === "number" ? id : undefined;
     } catch (err) {
       sends.inc({ method, result: "failed" });
@@ -84,8 +128,8 @@ export function createTelegramBot(opts: TelegramBotOptions) {
 
   const api = {
     /** Uploads a JPEG with a plain-text caption (and the alert's buttons). Throws TelegramCallError. */
-    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons = false): Promise<number | undefined> {
-      const markup = buttons ? { reply_markup: { inline_keyboard: [ALERT_ACTIONS.map((a) => ({ text: a.label, callback_data: a.data }))] } } : {};
+    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons?: Button[][]): Promise<number | undefined> {
+      const markup = buttons === undefined ? {} : { reply_markup: { inline_keyboard: buttons } };
       return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption, ...markup }, { signal: shim(s) }), signal);
     },
     /** Sends plain text. Throws TelegramCallError. */
@@ -104,8 +148,18 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         timeoutMs,
       );
     },
-    sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined> {
-      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true } }, { signal: shim(s) }), signal);
+    sendText(chatId: number, text: string, signal: AbortSignal, buttons?: Button[][]): Promise<number | undefined> {
+      const markup = buttons === undefined ? {} : { reply_markup: { inline_keyboard: buttons } };
+      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...markup }, { signal: shim(s) }), signal);
+    },
+    /** Up to 10 photos as one album, each with its caption. */
+    sendAlbum(chatId: number, photos: { jpeg: Buffer; caption: string }[], signal: AbortSignal): Promise<number | undefined> {
+      const media = photos.map((p, i) => ({ type: "photo" as const, media: { source: p.jpeg, filename: `picket-${i}.jpg` }, caption: p.caption }));
+      return call("sendMediaGroup", (s) => bot.telegram.callApi("sendMediaGroup", { chat_id: chatId, media }, { signal: shim(s) }), signal);
+    },
+    /** The alert's buttons for this device. */
+    alertButtons(): Button[][] {
+      return alertButtons(opts.device, opts.liveUrl);
     },
   };
 
@@ -136,19 +190,99 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     );
   const reply = (chat: number, text: string, what: string) => answer(chat, what, (s) => api.sendText(chat, text, s));
 
-  // In the background: a slow camera or upload must not hold up the next updates (a Disarm tap).
-  bot.command(["ping", "snapshot"], (ctx) => {
-    const chat = ctx.chat.id;
+  /** The command's words after the command itself. */
+  const args = (text: string): string[] => text.split(/\s+/).slice(1).filter((a) => a !== "");
+  const names = () => opts.ports.devices().map((d) => d.device);
+  /**
+   * Which camera a command is about: the one named, else this one when it is the only one
+   * known; else the chat gets one button per camera and undefined is returned.
+   */
+  const whichDevice = (chat: number, named: string | undefined, kind: "snapshot" | "clip"): string | undefined => {
+    const known = names();
+    if (named !== undefined) {
+      if (known.includes(named)) return named;
+      void reply(chat, `No camera called "${plain(named, 64)}". Cameras: ${known.join(", ")}.`, `/${kind}`);
+      return undefined;
+    }
+    if (known.length <= 1) return opts.device;
+    void answer(chat, `/${kind}`, (s) => api.sendText(chat, kind === "snapshot" ? "Which camera?" : "A clip from which camera?", s, deviceButtons(kind, known)));
+    return undefined;
+  };
+
+  /** A photo from `device` now. In the background: a slow camera must not hold up the next updates (a Disarm tap). */
+  const sendSnapshot = (chat: number, device: string): void => {
     void (async () => {
-      const photo = await opts.snapshot(stopping.signal);
-      const caption = pingCaption(opts.device, Date.now(), opts.timeZone);
+      const photo = await opts.ports.snapshot(device, stopping.signal);
+      const caption = pingCaption(device, Date.now(), opts.timeZone);
       await answer(chat, "/snapshot", (s) => (photo.ok ? api.sendPhoto(chat, photo.jpeg, caption, s) : api.sendText(chat, withoutPhoto(caption, photo.reason), s)));
-      log.info({ chat, photo: photo.ok }, "answered /snapshot");
+      log.info({ chat, device, photo: photo.ok }, "answered /snapshot");
     })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /snapshot"));
+  };
+
+  /** A clip of `device`'s last seconds, as a video. In the background: recording takes that long. */
+  const sendRequestedClip = (chat: number, device: string, seconds: number, by: string): void => {
+    void (async () => {
+      log.info({ chat, device, seconds, by }, "clip asked for");
+      const clip = await opts.ports.clip(device, seconds, stopping.signal);
+      if (!clip.ok) {
+        await reply(chat, `🎬 No clip from ${device}: ${clip.reason}`, "/clip");
+        return;
+      }
+      const durationS = Math.round(clip.durationMs / 1000);
+      const caption = `🎬 ${device}, the last ${durationS} s — ${formatLocalTime(Date.now(), opts.timeZone)}`;
+      await answer(chat, "/clip", (s) => api.sendVideo(chat, clip.mp4, caption, undefined, durationS, s));
+      log.info({ chat, device, bytes: clip.mp4.length, durationS }, "answered /clip");
+    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /clip"));
+  };
+
+  bot.command(["ping", "snapshot"], (ctx) => {
+    const device = whichDevice(ctx.chat.id, args(ctx.message.text)[0], "snapshot");
+    if (device !== undefined) sendSnapshot(ctx.chat.id, device);
   });
 
-  /** Carries out an action from a command or a button; returns the words for the chat. */
-  const act = async (action: AlertAction, who: string): Promise<string> => {
+  bot.command("clip", (ctx) => {
+    let seconds = 10;
+    let named: string | undefined;
+    for (const a of args(ctx.message.text)) {
+      if (/^\d+s?$/i.test(a)) seconds = Number.parseInt(a, 10);
+      else named = a;
+    }
+    if (seconds < 1 || seconds > MAX_CLIP_REQUEST_S) return reply(ctx.chat.id, `A clip is 1 to ${MAX_CLIP_REQUEST_S} seconds long: /clip 10`, "/clip");
+    const device = whichDevice(ctx.chat.id, named, "clip");
+    if (device !== undefined) sendRequestedClip(ctx.chat.id, device, seconds, who(ctx));
+    return undefined;
+  });
+
+  bot.command("devices", (ctx) => {
+    const when = (at: number) => formatLocalTime(at, opts.timeZone);
+    const lines = opts.ports.devices().map((d) => `${d.online ? "🟢" : "🔴"} ${d.device}${d.device === opts.device ? " (this bot's)" : ""} — ${d.online ? "online" : d.lastSeen === undefined ? "not heard from" : `offline, last heard ${when(d.lastSeen)}`}`);
+    return reply(ctx.chat.id, ["Cameras:", ...lines].join("\n"), "/devices");
+  });
+
+  bot.command("events", (ctx) => {
+    const chat = ctx.chat.id;
+    void (async () => {
+      const events = await opts.ports.recentEvents(EVENTS_SHOWN, stopping.signal);
+      if (events.length === 0) {
+        await reply(chat, `No alerts from ${opts.device} in the last ${EVENTS_DAYS} days.`, "/events");
+        return;
+      }
+      const line = (e: PresenceEvent) => `${formatLocalTime(e.at, opts.timeZone)} — ${e.triggers.join(" + ")}${e.test ? " (test)" : ""}`;
+      const withPhoto = events.filter((e): e is PastEvent & { jpeg: Buffer } => e.jpeg !== undefined);
+      const summary = [`The last ${events.length} alert${events.length === 1 ? "" : "s"} from ${opts.device}:`, ...events.map((e) => line(e.event))].join("\n");
+      await reply(chat, summary, "/events");
+      if (withPhoto.length === 1) {
+        const only = withPhoto[0] as PastEvent & { jpeg: Buffer };
+        await answer(chat, "/events", (s) => api.sendPhoto(chat, only.jpeg, line(only.event), s));
+      } else if (withPhoto.length > 1) {
+        await answer(chat, "/events", (s) => api.sendAlbum(chat, withPhoto.map((e) => ({ jpeg: e.jpeg, caption: line(e.event) })), s));
+      }
+      log.info({ chat, events: events.length, photos: withPhoto.length }, "answered /events");
+    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /events"));
+  });
+
+  /** Carries out a change to the house from a command or a button; returns the words for the chat. */
+  const act = async (action: Exclude<AlertAction, { device: string }>, who: string): Promise<string> => {
     const h = opts.household;
     if (h === undefined) return "Settings are not reachable right now; try again in a moment.";
     switch (action.kind) {
@@ -215,8 +349,15 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         log.warn({ action: action.kind }, "ignored a button pressed long ago");
         return;
       }
-      const text = await act(action, who(ctx));
       const chat = ctx.chat?.id;
+      if (action.kind === "snapshot" || action.kind === "clip") {
+        if (chat === undefined) return;
+        if (!names().includes(action.device)) await reply(chat, `No camera called "${action.device}" any more.`, "a button");
+        else if (action.kind === "snapshot") sendSnapshot(chat, action.device);
+        else sendRequestedClip(chat, action.device, DEFAULT_CLIP_S, who(ctx));
+        return;
+      }
+      const text = await act(action, who(ctx));
       if (chat !== undefined) await reply(chat, text, "a button");
     } catch (err) {
       log.error({ err }, "button action failed");
@@ -232,6 +373,59 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     log.error({ err: toTelegramCallError("handleUpdate", err), updateId: ctx.update.update_id }, "update handling failed");
   });
 
+  const startPolling = () =>
+    new Promise<void>((resolve, reject) => {
+      let launched = false;
+      running = bot.launch({ dropPendingUpdates: false }, () => {
+        launched = true;
+        state = "polling";
+        resolve();
+      });
+      running.then(
+        () => {
+          state = "stopped";
+        },
+        (err: unknown) => {
+          const e = toTelegramCallError("launch", err);
+          state = "failed";
+          if (!launched) reject(e);
+          else if (!stopping.signal.aborted) opts.onFatal(e);
+        },
+      );
+    });
+
+  /**
+   * Webhook mode: our own receiver (secret checked, bodies bounded, re-sent updates dropped)
+   * feeds telegraf, then Telegram is told where to post. Updates that waited while the bot was
+   * down are kept (drop_pending_updates false), like polling does.
+   */
+  const startWebhook = async (hook: NonNullable<TelegramBotOptions["webhook"]>): Promise<void> => {
+    try {
+      bot.botInfo = await bot.telegram.getMe();
+    } catch (err) {
+      state = "failed";
+      throw toTelegramCallError("getMe", err);
+    }
+    const { url, extra } = setWebhookParams(hook.url, hook.secret);
+    webhookServer = await startWebhookServer({
+      host: hook.host ?? "0.0.0.0",
+      port: hook.port,
+      path: webhookPath(hook.secret),
+      secretToken: hook.secret,
+      log: opts.log,
+      onUpdate: (update) => bot.handleUpdate(update as Parameters<Telegraf["handleUpdate"]>[0]),
+    });
+    try {
+      await bot.telegram.setWebhook(url, extra);
+    } catch (err) {
+      await webhookServer.close();
+      state = "failed";
+      throw toTelegramCallError("setWebhook", err);
+    }
+    state = "webhook";
+    log.info({ port: webhookServer.port, publicOrigin: new URL(hook.url).origin }, "webhook set; Telegram posts updates here");
+  };
+
   return {
     ...api,
     get state(): PollingState {
@@ -244,25 +438,8 @@ export function createTelegramBot(opts: TelegramBotOptions) {
      */
     async start(): Promise<{ username: string | undefined }> {
       state = "starting";
-      await new Promise<void>((resolve, reject) => {
-        let launched = false;
-        running = bot.launch({ dropPendingUpdates: false }, () => {
-          launched = true;
-          state = "polling";
-          resolve();
-        });
-        running.then(
-          () => {
-            state = "stopped";
-          },
-          (err: unknown) => {
-            const e = toTelegramCallError("launch", err);
-            state = "failed";
-            if (!launched) reject(e);
-            else if (!stopping.signal.aborted) opts.onFatal(e);
-          },
-        );
-      });
+      if (opts.webhook !== undefined) await startWebhook(opts.webhook);
+      else await startPolling();
       bot.telegram
         .setMyCommands(COMMANDS)
         .catch((err: unknown) => log.warn({ err: toTelegramCallError("setMyCommands", err) }, "could not register the command menu"));
@@ -271,6 +448,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     /** Stops polling (aborting the pending long poll) and cancels sends in progress. */
     async stop(): Promise<void> {
       stopping.abort(new Error("bot stopping"));
+      await webhookServer?.close();
       if (state === "polling") {
         try {
           bot.stop("shutdown");
