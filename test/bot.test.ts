@@ -1,83 +1,21 @@
 import { subjects } from "@picket/contracts";
-import { connectBus, createLogger, jetstream, type NatsConnection } from "@picket/runtime";
+import { jetstream } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
+import { ALLOWED, TOKEN, expectNoSecret, ok, opsPort, pulse, startBotStack, type Cleanups } from "./support/bot.js";
 import { ffprobe } from "./support/media.js";
 import { startNats } from "./support/nats.js";
 import { waitFor } from "./support/ports.js";
-import { ServiceProcess, baseEnv } from "./support/services.js";
-import { startStack, type Stack } from "./support/stack.js";
-import { startTelegramApi, updates, type ApiCall, type TelegramApiDouble } from "./support/telegram-api.js";
+import { ServiceProcess, baseEnv, runCli } from "./support/services.js";
+import { startTelegramApi, updates } from "./support/telegram-api.js";
 
-/** Shaped like a real token (bot id, colon, 35 characters) so the logger's scrubbing is really tested. */
-const TOKEN = "123456789:AAEhBOweik9ai2o4qhPqzMhRnWEyMOvEjXk";
-const SECRET_PART = TOKEN.split(":")[1] as string;
-const ALLOWED = ["111", "-222"];
-
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-interface BotStack {
-  stack: Stack;
-  double: TelegramApiDouble;
-  nc: NatsConnection;
-  bot: ServiceProcess;
-}
-
-async function startBotStack(opts: { token?: string; services?: ("camera" | "pir" | "bot")[] } = {}): Promise<BotStack> {
-  const double = await startTelegramApi(TOKEN);
-  cleanups.push(() => double.close());
-  const env: Record<string, string> = {
-    PICKET_TELEGRAM_API_ROOT: double.url,
-    PICKET_TELEGRAM_CHATS: ALLOWED.join(","),
-    PICKET_PRESENCE_MODE: "pir",
-    PICKET_PRESENCE_COOLDOWN_MS: "0",
-    PICKET_PRESENCE_GAP_MS: "1000",
-    PICKET_PIR_HOLD_S: "1",
-    PICKET_PIR_BLOCK_MS: "0",
-    PICKET_TZ: "UTC",
-  };
-  if (opts.token !== undefined) env.PICKET_TELEGRAM_TOKEN = opts.token;
-  const stack = await startStack({ services: opts.services ?? ["camera", "pir", "bot"], env });
-  // Stopping twice is harmless, so a test may stop the stack itself to check exit codes.
-  cleanups.push(() => stack.stop());
-  const nc = await connectBus({ url: stack.nats.url, name: "bot-test", log: createLogger({ service: "test", device: stack.device, level: "silent" }) });
-  cleanups.push(() => nc.close());
-  nc.subscribe(subjects.pirEdge(stack.device), { callback: (_e, m) => pirLevels.set(stack.device, (m.json() as { level: 0 | 1 }).level) });
-  return { stack, double, nc, bot: stack.get("bot") };
-}
-
-/**
- * One PIR pulse through the simulated driver, as a new visit: it waits for the previous
- * presence (if any) to end first. Resolves when the pir service took the pulse.
- */
-const pirLevels = new Map<string, 0 | 1>();
-
-async function pulse(nc: NatsConnection, stack: Stack, ms = 300): Promise<void> {
-  const pir = stack.get("pir");
-  // The emulated sensor's output must have fallen, or the pulse would be no new rise.
-  await waitFor("the PIR output to fall", () => pirLevels.get(stack.device) !== 1 || undefined, 15_000);
-  const count = (msg: string) => pir.logs.filter((l) => l.msg === msg).length;
-  await waitFor("the previous presence to end", () => count("presence ended") >= count("presence started") || undefined, 15_000);
-  await nc.request(subjects.pirInject(stack.device), JSON.stringify({ pulseMs: ms }), { timeout: 5_000 });
-}
-
-const ok = (c: ApiCall) => c.status === 200;
-
-async function opsPort(bot: ServiceProcess): Promise<number> {
-  const line = await bot.waitForMsg("serving /healthz and /metrics");
-  return line.port as number;
-}
-
-function expectNoSecret(bot: ServiceProcess): void {
-  expect(bot.raw).not.toContain(TOKEN);
-  expect(bot.raw).not.toContain(SECRET_PART);
-}
-
 describe("bot service", () => {
   it("sends an alarm's photo, a 1280x720 JPEG, once to each allowed chat and to no other", async () => {
-    const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { token: TOKEN });
     await pulse(nc, stack);
     const photos = await double.waitForCalls("sendPhoto", 2, 20_000, ok);
     await bot.waitForMsg("alert delivered");
@@ -100,7 +38,7 @@ describe("bot service", () => {
   });
 
   it("answers /ping from an allowed chat with a photo; a stranger's private chat gets one polite refusal an hour, unknown groups and channels nothing", async () => {
-    const { stack, double, bot } = await startBotStack({ token: TOKEN });
+    const { stack, double, bot } = await startBotStack(cleanups, { token: TOKEN });
     double.pushUpdate(updates.text(999, "/ping"));
     double.pushUpdate(updates.channelPost(-222, "/ping"));
     double.pushUpdate(updates.text(-333, "/ping"));
@@ -113,7 +51,7 @@ describe("bot service", () => {
     // The stranger's private chat gets one polite refusal naming its id, and no photo; an
     // unknown group and the channel get nothing.
     const [refusal] = await double.waitForCalls("sendMessage", 1, 10_000, (c) => c.chatId === "999");
-    expect(String(refusal?.params.text)).toMatch(/private Picket bot.*id 999/);
+    expect(String(refusal?.params.text)).toMatch(/private Picket bot.*pairing code.*\/start CODE.*id is 999/);
     double.pushUpdate(updates.text(999, "/ping please"));
     double.pushUpdate(updates.text(111, "/ping"));
     await double.waitForCalls("sendPhoto", 2, 20_000);
@@ -127,8 +65,60 @@ describe("bot service", () => {
     expectNoSecret(bot);
   });
 
+  it("pairs a stranger's chat and a group with the owner's one-time code from npm run bot, and unpairing stops their alerts and commands", async () => {
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { token: TOKEN });
+    const textsTo = (chat: string) => double.calls("sendMessage").filter((c) => c.chatId === chat && ok(c)).map((c) => String(c.params.text));
+    const lastTextTo = async (chat: string, n: number) => {
+      await double.waitForCalls("sendMessage", n, 15_000, (c) => c.chatId === chat && ok(c));
+      return textsTo(chat)[n - 1] as string;
+    };
+
+    double.pushUpdate(updates.text(555, "/start ABCD-EFGH"));
+    expect(await lastTextTo("555", 1)).toMatch(/no pairing code waiting/);
+
+    const made = await runCli("bot-cli.js", stack.nats.url, "pair");
+    expect(made.code).toBe(0);
+    const code = /\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b/.exec(made.out)?.[1] as string;
+    expect(made.out).toContain(`/start ${code}`);
+    const wrong = code.startsWith("2222") ? "3333-3333" : "2222-2222";
+    double.pushUpdate(updates.text(555, `/start ${wrong}`));
+    expect(await lastTextTo("555", 2)).toMatch(/Wrong code\. 4 tries left/);
+    double.pushUpdate(updates.text(555, `/start ${code.toLowerCase()}`));
+    expect(await lastTextTo("555", 3)).toMatch(/^Paired/);
+    // One-time: the same code does not pair another chat.
+    double.pushUpdate(updates.text(666, `/start ${code}`));
+    expect(await lastTextTo("666", 1)).toMatch(/no pairing code waiting/);
+
+    // The newly paired chat commands the bot and gets alerts.
+    double.pushUpdate(updates.text(555, "/status"));
+    expect(await lastTextTo("555", 4)).toMatch(new RegExp(`^Picket on ${stack.device}`));
+    await pulse(nc, stack);
+    const photos = await double.waitForCalls("sendPhoto", 3, 20_000, ok);
+    expect(photos.map((c) => c.chatId).sort()).toEqual(["-222", "111", "555"]);
+
+    // A group pairs with a code addressed to the bot, as privacy mode needs.
+    const group = /\b([2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4})\b/.exec((await runCli("bot-cli.js", stack.nats.url, "pair")).out)?.[1] as string;
+    double.pushUpdate(updates.text(-777, `/start@picket_test_bot ${group}`, 4242));
+    expect(await lastTextTo("-777", 1)).toMatch(/^Paired/);
+    const listed = await runCli("bot-cli.js", stack.nats.url, "chats");
+    expect(listed.out).toMatch(/555/);
+    expect(listed.out).toMatch(/-777/);
+
+    // Unpaired: no alert, and its commands get the stranger's answer.
+    expect((await runCli("bot-cli.js", stack.nats.url, "unpair", "555")).code).toBe(0);
+    await bot.waitForMsg("chat unpaired");
+    double.pushUpdate(updates.text(555, "/status"));
+    expect(await lastTextTo("555", 5)).toMatch(/private Picket bot/);
+    await pulse(nc, stack);
+    await double.waitForCalls("sendPhoto", 6, 20_000, ok);
+    await bot.waitForLog((l) => l.msg === "alert delivered" && bot.logs.filter((m) => m.msg === "alert delivered").length === 2, 10_000, "second alert");
+    expect(double.calls("sendPhoto").filter(ok).map((c) => c.chatId).sort()).toEqual(["-222", "-222", "-777", "111", "111", "555"]);
+    expect((await stack.stop()).bot?.code).toBe(0);
+    expectNoSecret(bot);
+  });
+
   it("drops and counts a malformed event, and the next alarm still reaches Telegram", async () => {
-    const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { token: TOKEN });
     const js = jetstream(nc);
     await js.publish(subjects.event(stack.device, "presence"), "this is not json");
     await js.publish(subjects.event(stack.device, "presence"), JSON.stringify({ id: "x", kind: "presence" }));
@@ -146,7 +136,7 @@ describe("bot service", () => {
   });
 
   it("retries Telegram failures (5xx, 429) without sending twice to a chat that has the alert", async () => {
-    const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { token: TOKEN });
     // One of the two parallel uploads fails: the retry goes to that chat only.
     double.failNext("sendPhoto", 1, { status: 500 });
     await pulse(nc, stack);
@@ -170,7 +160,7 @@ describe("bot service", () => {
   });
 
   it("the household commands it: the alert's Disarm button really disarms, /snooze really silences alerts (not test alarms), /arm and /snooze off undo them, /status says so", async () => {
-    const { stack, double, nc, bot } = await startBotStack({ token: TOKEN });
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { token: TOKEN });
     const pir = stack.get("pir");
     const photos = () => double.calls("sendPhoto").filter((c) => ok(c) && c.chatId === "111").length;
     const said = (text: RegExp) => double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === "111" && text.test(String(c.params.text)));
@@ -237,7 +227,7 @@ describe("bot service", () => {
   });
 
   it("without a token says it is off, stays healthy with heartbeats, calls nothing, and exits 0", async () => {
-    const { stack, double, nc, bot } = await startBotStack({ services: ["bot"] });
+    const { stack, double, nc, bot } = await startBotStack(cleanups, { services: ["bot"] });
     const beat = new Promise<void>((resolve) => {
       const sub = nc.subscribe(subjects.heartbeat(stack.device, "bot"), { max: 1, callback: () => resolve() });
       cleanups.push(async () => sub.unsubscribe());

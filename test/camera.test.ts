@@ -3,20 +3,14 @@ import type { NatsConnection } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { metricTotal, testBus } from "./support/bus.js";
 import { ffprobe, nalTypes } from "./support/media.js";
-import { startStack, type Stack } from "./support/stack.js";
+import { startCameraStack, startStack, type Cleanups } from "./support/stack.js";
 
-const cleanups: (() => Promise<unknown>)[] = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function cameraStack(env: Record<string, string> = {}): Promise<{ stack: Stack; nc: NatsConnection }> {
-  const stack = await startStack({ services: ["camera"], env });
-  cleanups.push(() => stack.stop());
-  const nc = await testBus(stack.nats.url);
-  cleanups.push(() => nc.close());
-  return { stack, nc };
-}
+const cameraStack = (env: Record<string, string> = {}) => startCameraStack(cleanups, env);
 
 interface Unit {
   seq: number;

@@ -1,11 +1,9 @@
 import { EVENTS_STREAM, PresenceEvent, SETTINGS_BUCKET, settingsKeys, subjects, type Heartbeat, type MotionReport } from "@picket/contracts";
 import { Kvm, jetstreamManager, type NatsConnection } from "@picket/runtime";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { metricTotal, testBus } from "./support/bus.js";
 import { waitFor } from "./support/ports.js";
-import { ROOT } from "./support/services.js";
+import { runCliOn } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -181,16 +179,10 @@ describe("presence (pir service)", () => {
   it("npm run settings changes arming live, and refuses a bad schedule without storing it", async () => {
     const { stack, nc } = await pirStack({ PICKET_PRESENCE_MODE: "pir" });
     const pir = stack.get("pir");
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number | null; out: string }>((resolve) => {
-        const child = spawn(process.execPath, [join(ROOT, "tools/stack/dist/settings-cli.js"), ...args], {
-          env: { ...process.env, PICKET_NATS_URL: stack.nats.url, PICKET_DEVICE_ID: stack.device },
-        });
-        let out = "";
-        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-        child.stderr.on("data", (d: Buffer) => (out += d.toString()));
-        child.on("close", (code) => resolve({ code, out }));
-      });
+    const cli = async (...args: string[]) => {
+      const r = await runCliOn({ natsUrl: stack.nats.url, device: stack.device }, "settings-cli.js", ...args);
+      return { code: r.code, out: r.out + r.err };
+    };
     expect(await cli("arming", "disarmed")).toMatchObject({ code: 0 });
     await pir.waitForLog((l) => l.msg === "arming" && l.armedNow === false);
     const bad = await cli("arming", '{"mode":"scheduled","schedule":[{"days":[9],"from":"25:00","to":"07:00"}]}');

@@ -111,3 +111,23 @@ export function baseEnv(natsUrl: string, device: string): Record<string, string>
     PICKET_TEST_SCENE_PIR: "false",
   };
 }
+
+/**
+ * Runs one of the command-line tools (`tools/stack/dist/<script>`) against the bus at `natsUrl`
+ * (and `device`); resolves with its exit code and output.
+ */
+export function runCli(script: string, natsUrl: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return runCliOn({ natsUrl }, script, ...args);
+}
+
+export function runCliOn(target: { natsUrl: string; device?: string }, script: string, ...args: string[]): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, PICKET_NATS_URL: target.natsUrl, ...(target.device === undefined ? {} : { PICKET_DEVICE_ID: target.device }) };
+    const child = spawn(process.execPath, [join(ROOT, "tools/stack/dist", script), ...args], { env });
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+    child.on("close", (code) => resolve({ code, out, err }));
+  });
+}

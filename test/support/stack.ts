@@ -1,3 +1,5 @@
+import type { NatsConnection } from "@picket/runtime";
+import { testBus } from "./bus.js";
 import { startNats, type NatsOptions, type NatsServer } from "./nats.js";
 import { ServiceProcess, baseEnv } from "./services.js";
 
@@ -16,7 +18,7 @@ export interface Stack {
 export const READY: Record<ServiceName, RegExp> = {
   camera: /^stream parameters$|^camera on demand/,
   pir: /^simulated PIR|^PIR on GPIO/,
-  bot: /^bot (is )?(polling|off)/,
+  bot: /^bot (is )?(polling|off|taking updates)/,
   stream: /^serving viewers/,
   web: /^web UI on/,
 };
@@ -64,4 +66,16 @@ export async function startStack(opts: {
     throw err;
   }
   return stack;
+}
+
+/** A test's teardown steps, run in reverse after each test. */
+export type Cleanups = (() => Promise<unknown>)[];
+
+/** nats and the camera alone, with a bus connection for the test; torn down by `cleanups`. */
+export async function startCameraStack(cleanups: Cleanups, env: Record<string, string> = {}): Promise<{ stack: Stack; nc: NatsConnection }> {
+  const stack = await startStack({ services: ["camera"], env });
+  cleanups.push(() => stack.stop());
+  const nc = await testBus(stack.nats.url);
+  cleanups.push(() => nc.close());
+  return { stack, nc };
 }

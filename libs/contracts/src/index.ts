@@ -4,3 +4,4 @@ export * from "./payloads.js";
 export * from "./video.js";
 export * from "./live-frame.js";
 export * from "./live-viewer.js";
+export * from "./telegram.js";

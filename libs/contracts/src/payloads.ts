@@ -69,6 +69,8 @@ export type MotionReport = z.infer<typeof MotionReport>;
 export const mediaNames = {
   snapshot: (eventId: string) => `snapshots/${eventId}.jpg`,
   clip: (eventId: string) => `clips/${eventId}.mp4`,
+  /** A clip made on request (ClipRequest); `id` is the camera's, e.g. `lq2x3y4z-abcdefgh`. */
+  requestedClip: (id: string) => `clips/request-${id}.mp4`,
 } as const;
 
 const eventId = z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/);
@@ -166,6 +168,44 @@ export const SnapshotRequest = z.strictObject({
   at: epochMs.optional(),
 });
 export type SnapshotRequest = z.infer<typeof SnapshotRequest>;
+
+/** The longest clip one may ask for, seconds. */
+export const MAX_CLIP_REQUEST_S = 60;
+
+/**
+ * Ask the camera for a clip of the last `seconds` (`camera.clip`, request/reply). The payload
+ * is JSON; `{}` asks for the default 10 s.
+ */
+export const ClipRequest = z.strictObject({
+  seconds: z
+    .number()
+    .int("must be a whole number of seconds")
+    .min(1, `must be 1 to ${MAX_CLIP_REQUEST_S} seconds`)
+    .max(MAX_CLIP_REQUEST_S, `must be 1 to ${MAX_CLIP_REQUEST_S} seconds`)
+    .default(10),
+  /** Who asked (a Telegram user, …), for the camera's log. */
+  requestedBy: z.string().max(64).optional(),
+});
+export type ClipRequest = z.infer<typeof ClipRequest>;
+
+/**
+ * The camera's answer to a ClipRequest, once the clip is stored (or why there is none: a bad
+ * request, too many at once, or the camera gave no video).
+ */
+export const ClipReply = z.union([
+  z.strictObject({
+    ok: z.literal(true),
+    /** Object name in the media bucket (`mediaNames.requestedClip`). */
+    object: z.string().max(128),
+    bytes: z.number().int().nonnegative(),
+    /** Covered time, ms: the asked seconds, or less when the camera stopped or was stopped during the recording. */
+    durationMs: z.number().int().nonnegative(),
+    /** Capture wall-clock of the clip's first frame, ms since epoch. */
+    at: epochMs,
+  }),
+  z.strictObject({ ok: z.literal(false), error: z.string() }),
+]);
+export type ClipReply = z.infer<typeof ClipReply>;
 
 /** Every few seconds from every service, with the figures an operator wants. */
 export const Heartbeat = z.strictObject({

@@ -31,6 +31,12 @@ export const subjects = {
   videoAll: (device = "*") => `picket.${device}.video.*`,
   /** Request/reply: a JPEG of the newest frame. */
   snapshot: (device: string) => `picket.${device}.camera.snapshot`,
+  /**
+   * Request/reply: a clip of the last seconds, stored in the media bucket (ClipRequest,
+   * ClipReply). The reply comes when the clip is stored: ask with a timeout of at least
+   * `seconds` + 15 s.
+   */
+  clipRequest: (device: string) => `picket.${device}.camera.clip`,
   /** Camera on demand: hold (or release) the camera; see CameraDemand. */
   cameraDemand: (device: string) => `picket.${device}.camera.demand`,
   /** The camera's motion reports (MotionReport). */

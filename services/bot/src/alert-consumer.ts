@@ -63,7 +63,13 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
   // stored meanwhile (by a pir that noticed the empty store first) is not skipped.
   let caughtUpTo = new Date();
 
+  let closing = false;
   const process = async (m: JsMsg): Promise<void> => {
+    if (closing) {
+      // Taken from the buffer after close: for the next bot, at once.
+      m.nak();
+      return;
+    }
     caughtUpTo = m.time;
     let event: E;
     try {
@@ -158,8 +164,17 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
       loop = run();
       loop.catch((err: unknown) => log.error({ err }, "alert consumer stopped"));
     },
-    /** Stops taking events; one in flight is cancelled and nak'ed so it is redelivered at once. */
+    /**
+     * Stops taking events, before the handlers are cancelled: an event they give back (nak)
+     * then goes to the next bot, not back into this one's buffer.
+     */
+    async close(): Promise<void> {
+      closing = true;
+      await messages?.close();
+    },
+    /** Stops taking events; those in flight are cancelled and nak'ed so they are redelivered at once. */
     async stop(): Promise<void> {
+      closing = true;
       stopping.abort(new Error("service stopping"));
       await messages?.close();
       await loop?.catch(() => undefined);

@@ -10,6 +10,7 @@ import { kvDeliveryLog } from "./delivery-log.js";
 import { describeBusError, natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
 import { EVENTS_DAYS, createTelegramBot, type CommandPorts, type RequestedClip, type TelegramBot } from "./telegram-bot.js";
 import { DeviceDirectory } from "./device-directory.js";
+import { openPairedChats, type PairedChats } from "./paired-chats.js";
 import { recentAlerts } from "./recent-events.js";
 import { plain } from "./caption.js";
 import type { TelegramCallError } from "./telegram-errors.js";
@@ -156,6 +157,9 @@ export function createBotService(deps: BotServiceDeps) {
     return { ack: true };
   };
   let household: Household | undefined;
+  /** The paired chats: kept in the settings bucket, else (no bucket) PICKET_TELEGRAM_CHATS as given. */
+  let paired: { has(chat: number): boolean; ids(): number[] } = { has: (c) => deps.chats.includes(c), ids: () => [...deps.chats] };
+  let pairedStore: PairedChats | undefined;
   let lastAlert: PresenceEvent | undefined;
 
   const statusText = (): string => {
@@ -187,7 +191,7 @@ export function createBotService(deps: BotServiceDeps) {
       await delivery.snoozed(event.id);
       return { ack: true };
     }
-    const chats = deps.chats;
+    const chats = paired.ids();
     if (chats.length === 0) {
       alerts.inc({ result: "no-chats" });
       log.warn({ eventId: event.id }, "alert not sent: no chat is paired");
@@ -220,13 +224,22 @@ export function createBotService(deps: BotServiceDeps) {
         throw new Error("PICKET_TELEGRAM_WEBHOOK_URL needs PICKET_TELEGRAM_WEBHOOK_SECRET (16+ characters of A-Z a-z 0-9 _ -), or unset it for long polling");
       }
       if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
-      if (deps.chats.length === 0) log.warn("PICKET_TELEGRAM_CHATS is empty: alerts go nowhere and commands are ignored");
+      if (deps.settings !== undefined) {
+        const store = await openPairedChats(deps.settings, log);
+        const seeded = await store.seed(deps.chats);
+        if (seeded.added.length + seeded.removed.length > 0) log.info(seeded, "paired chats from PICKET_TELEGRAM_CHATS updated");
+        store.onChange((c) => log.info({ chat: c.chatId, paired: c.chat !== undefined }, c.chat === undefined ? "chat unpaired" : "chat paired"));
+        pairedStore = store;
+        paired = store;
+      }
+      if (paired.ids().length === 0) log.warn("no chat is paired: alerts go nowhere until one is (npm run bot -- pair, then /start CODE to the bot)");
       const queues = new ChatOutbox({ log: log.child({ module: "outbox" }) });
       outbox = queues;
       const tg = createTelegramBot({
         token: deps.telegramToken,
         apiRoot: deps.apiRoot,
-        allowedChats: deps.chats,
+        chats: paired,
+        ...(pairedStore === undefined ? {} : { pairing: pairedStore }),
         device,
         ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
         uploadTimeoutMs: deps.uploadTimeoutMs,
@@ -244,7 +257,7 @@ export function createBotService(deps: BotServiceDeps) {
         ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons()), sendText: tg.sendText, sendVideo: tg.sendVideo },
         outbox: queues,
         record: kvDeliveryLog(deps.botState, log),
-        isPaired: (chat) => deps.chats.includes(chat),
+        isPaired: (chat) => paired.has(chat),
         log,
         ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
       });
@@ -264,15 +277,19 @@ export function createBotService(deps: BotServiceDeps) {
       const { username } = await tg.start();
       await consumer.start();
       await clips?.start();
-      log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: deps.chats.length }, telegram.state === "webhook" ? "bot taking updates by webhook; alerts on" : "bot polling for updates; alerts on");
+      log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: paired.ids().length }, telegram.state === "webhook" ? "bot taking updates by webhook; alerts on" : "bot polling for updates; alerts on");
     },
     async stop(): Promise<void> {
+      // No more events taken, then the sends in progress cancelled: their events go back to the stream.
+      await consumer?.close();
+      await clips?.close();
       outbox?.stop();
       heartbeats?.unsubscribe();
       await telegram?.stop();
       await consumer?.stop();
       await clips?.stop();
       household?.stop();
+      pairedStore?.stop();
     },
     health() {
       const polling = telegram?.state ?? "off";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { RefusalLimiter, checkUpdate, parseChatList, refusalText } from "./chat-guard.js";
+import { RefusalLimiter, checkUpdate, parseChatList, refusalText, startCode } from "./chat-guard.js";
 
 const allowed = new Set([111, -222]);
 const person = { id: 42, is_bot: false, first_name: "Ann" };
@@ -79,8 +79,19 @@ describe("RefusalLimiter", () => {
 });
 
 describe("refusalText", () => {
-  it("names the chat id, so the owner can add it", () => {
-    expect(refusalText(999)).toContain("id 999");
+  it("tells the stranger how to pair (a code from the owner, /start CODE) and names the chat id", () => {
+    expect(refusalText(999)).toMatch(/pairing code.*\/start CODE.*id is 999/);
+  });
+});
+
+describe("startCode", () => {
+  it("reads the code of /start CODE, also addressed to the bot in a group", () => {
+    expect(startCode("/start ABCD-EFGH")).toBe("ABCD-EFGH");
+    expect(startCode("  /start@picket_bot   abcd efgh ")).toBe("abcd efgh");
+  });
+
+  it.each(["/start", "/start ", "/status ABCD", "/startABCD", "hello /start ABCD", "/start " + "A".repeat(60), 42, undefined])("finds no code in %j", (text) => {
+    expect(startCode(text)).toBeUndefined();
   });
 });
 

@@ -20,7 +20,7 @@ const intId = (v: unknown): number | undefined => (typeof v === "number" && Numb
  * queries the chat of the message the button sits on; the sender is the payload's `from`.
  * Updates with neither (polls, inline queries without chat, …) are ignored.
  */
-export function checkUpdate(update: unknown, allowedChats: ReadonlySet<number>): Verdict {
+export function checkUpdate(update: unknown, allowedChats: { has(chatId: number): boolean }): Verdict {
   if (!isObj(update)) return { allowed: false, reason: "no-chat" };
   const kind = Object.keys(update).find((k) => k !== "update_id");
   const payload = kind === undefined ? undefined : update[kind];
@@ -35,6 +35,13 @@ export function checkUpdate(update: unknown, allowedChats: ReadonlySet<number>):
   if (from?.is_bot === true) return { allowed: false, reason: "bot-sender", chatId };
   if (!allowedChats.has(chatId)) return { allowed: false, reason: "unknown-chat", chatId };
   return { allowed: true, chatId, fromId };
+}
+
+/** The code of a `/start CODE` (or `/start@bot CODE` in a group), or undefined for any other text. */
+export function startCode(text: unknown): string | undefined {
+  if (typeof text !== "string") return undefined;
+  const m = /^\/start(?:@[A-Za-z0-9_]{1,64})?\s+(\S[^\n]{0,40})$/.exec(text.trim());
+  return m?.[1]?.trim();
 }
 
 /**
@@ -90,5 +97,5 @@ export class RefusalLimiter {
 
 /** The one answer a stranger's private chat gets. */
 export function refusalText(chatId: number): string {
-  return `This is a private Picket bot: it answers only its household. If that is you, ask its owner to add this chat (id ${chatId}).`;
+  return `This is a private Picket bot: it answers only its household. If that is you, ask its owner for a pairing code and send it here as /start CODE (this chat's id is ${chatId}).`;
 }

@@ -32,7 +32,7 @@ export const botConfig = {
   chats: {
     env: "PICKET_TELEGRAM_CHATS",
     schema: env.parsed("", parseChatList),
-    doc: "Comma-separated chat ids that get alerts and may command the bot (groups are negative). Messages from other chats are ignored and their id logged, so a new user can find theirs.",
+    doc: "Comma-separated chat ids paired at start, besides those paired with a code (npm run bot -- pair); groups are negative. Messages from other chats are ignored and their id logged.",
     defaultDoc: "none",
   },
   timeZone: {

@@ -1,7 +1,9 @@
 import { Counter, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { Telegraf } from "telegraf";
 import { formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
-import { RefusalLimiter, checkUpdate, refusalText } from "./chat-guard.js";
+import { RefusalLimiter, checkUpdate, refusalText, startCode } from "./chat-guard.js";
+import type { ChatInfo, RedeemResult } from "./paired-chats.js";
+import { PairingAttemptLimiter, pairingReply } from "./pairing.js";
 import type { ChatOutbox } from "./chat-outbox.js";
 import { setWebhookParams, startWebhookServer, webhookPath, type WebhookServer } from "./webhook.js";
 import type { PresenceEvent } from "@picket/contracts";
@@ -14,8 +16,10 @@ import { toTelegramCallError, type TelegramCallError } from "./telegram-errors.j
 export interface TelegramBotOptions {
   token: string;
   apiRoot: string;
-  /** Chats whose people may command the bot. */
-  allowedChats: readonly number[];
+  /** The paired chats: their people may command the bot. */
+  chats: { has(chatId: number): boolean };
+  /** Pairs a chat that sends `/start CODE` with the owner's code. */
+  pairing?: { redeem(chat: ChatInfo, typed: string, by: string): Promise<RedeemResult> };
   device: string;
   timeZone?: string;
   /** Per upload or message, ms; a slow link gets its own generous budget, not the connect timeout. */
@@ -103,7 +107,8 @@ export function createTelegramBot(opts: TelegramBotOptions) {
   // telegraf resolves `./bot<token>/<method>` against apiRoot: a trailing slash keeps a path prefix (a proxy's /telegram/).
   const apiRoot = opts.apiRoot.endsWith("/") ? opts.apiRoot : `${opts.apiRoot}/`;
   const bot = new Telegraf(opts.token, { telegram: { apiRoot }, handlerTimeout: 2 * opts.uploadTimeoutMs });
-  const allowed = new Set(opts.allowedChats);
+  const allowed = opts.chats;
+  const pairingTries = new PairingAttemptLimiter();
   const stopping = new AbortController();
   const updates = new Counter({ name: "picket_bot_updates_total", help: "Telegram updates received, by outcome", labelNames: ["result"] as const, registers: [opts.metrics.registry] });
   const sends = new Counter({ name: "picket_bot_sends_total", help: "Messages sent to Telegram, by method and outcome", labelNames: ["method", "result"] as const, registers: [opts.metrics.registry] });
@@ -163,12 +168,40 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     },
   };
 
+  /** `/start CODE` from a chat that is not paired: the owner's one-time code pairs it. */
+  const pair = async (chat: ChatInfo, code: string, by: string): Promise<void> => {
+    let text: string;
+    const slot = pairingTries.take(chat.id, Date.now());
+    if (!slot.allowed) text = pairingReply({ ok: false, reason: "too-fast", retryAfterMs: slot.retryAfterMs });
+    else if (opts.pairing === undefined) text = "Pairing is not available right now; try again in a moment.";
+    else {
+      try {
+        const result = await opts.pairing.redeem(chat, code, by);
+        text = pairingReply(result);
+        if (result.ok) log.info({ chat: chat.id, type: chat.type, by, already: result.already }, "chat paired");
+        else log.warn({ chat: chat.id, by, reason: result.reason, attemptsLeft: result.attemptsLeft }, "pairing refused");
+      } catch (err) {
+        log.error({ err, chat: chat.id }, "pairing failed");
+        text = "Pairing did not work just now; try again in a moment.";
+      }
+    }
+    await reply(chat.id, text, "/start");
+  };
+
   // First: nothing from outside the allowed chats, or without a person as sender, goes further.
   bot.use((ctx, next) => {
     const verdict = checkUpdate(ctx.update, allowed);
     if (verdict.allowed) {
       updates.inc({ result: "accepted" });
       return next();
+    }
+    const code = verdict.reason === "unknown-chat" && ctx.chat !== undefined && ctx.message !== undefined && "text" in ctx.message ? startCode(ctx.message.text) : undefined;
+    if (code !== undefined && ctx.chat !== undefined && ctx.chat.type !== "channel") {
+      updates.inc({ result: "pairing" });
+      const c = ctx.chat;
+      const title = c.type === "private" ? [c.first_name, c.last_name].filter(Boolean).join(" ") || (c.username ?? "") : c.title;
+      void pair({ id: c.id, title: plain(title, 128) || String(c.id), type: c.type }, code, `telegram:${ctx.from?.id ?? "?"}`);
+      return undefined;
     }
     updates.inc({ result: verdict.reason });
     const line = { updateId: ctx.update.update_id, reason: verdict.reason, chat: verdict.chatId };

@@ -24,14 +24,22 @@ export class TelegramCallError extends Error {
     readonly description: string,
     /** Set for 429: how long Telegram asked us to wait, ms. */
     readonly retryAfterMs?: number,
+    /** For a fatal error: what the person running the bot should do. */
+    readonly hint?: string,
   ) {
-    super(`${method} failed${code === undefined ? "" : ` (${code})`}: ${description}`);
+    super(`${method} failed${code === undefined ? "" : ` (${code})`}: ${description}${hint === undefined ? "" : ` — ${hint}`}`);
   }
 }
 
 export function isTelegramCallError(err: unknown): err is TelegramCallError {
   return err instanceof TelegramCallError;
 }
+
+const FATAL_HINTS: Record<number, string> = {
+  401: "Telegram does not accept this token: check PICKET_TELEGRAM_TOKEN against the one @BotFather gave",
+  404: "Telegram knows no bot with this token: check PICKET_TELEGRAM_TOKEN and PICKET_TELEGRAM_API_ROOT",
+  409: "another program is taking this bot's updates (a second copy of the bot, or a webhook set elsewhere); Telegram allows one: stop the other, or give each its own token from @BotFather",
+};
 
 /** Telegram's wait when a 429 does not say how long. */
 const DEFAULT_RETRY_AFTER_S = 5;
@@ -50,7 +58,7 @@ export function toTelegramCallError(method: string, err: unknown): TelegramCallE
       return new TelegramCallError(method, "retry", code, description, (typeof after === "number" && after >= 0 ? after : DEFAULT_RETRY_AFTER_S) * 1000);
     }
     if (code >= 500) return new TelegramCallError(method, "retry", code, description);
-    if (code === 401 || code === 404 || code === 409) return new TelegramCallError(method, "fatal", code, description);
+    if (code === 401 || code === 404 || code === 409) return new TelegramCallError(method, "fatal", code, description, undefined, FATAL_HINTS[code]);
     if (code === 400 || code === 403) return new TelegramCallError(method, "rejected", code, description);
     return new TelegramCallError(method, "retry", code, description);
   }

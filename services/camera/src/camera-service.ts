@@ -24,6 +24,7 @@ import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
 import { jpegSize } from "./jpeg-splitter.js";
 import { CameraDemand } from "./demand.js";
+import { createClipResponder, serveClipRequests } from "./clip-requests.js";
 import { createEventMedia, type Still } from "./event-media.js";
 import { ClipRecorder } from "./media/clip-recorder.js";
 import { FrameRing, StillRing, frameRingMs } from "./media/frame-ring.js";
@@ -65,12 +66,15 @@ const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
 
 /** A snapshot request waits this long for a camera that runs on demand to start. */
 const COLD_START_WAIT_MS = 15_000;
+/** Clips on request recorded at once; each holds up to a minute of video in memory. */
+const CLIP_REQUESTS_AT_ONCE = 2;
 
 /**
  * The one owner of the camera: runs the capture, publishes every access unit on the bus,
  * answers snapshot requests from stills it keeps ready, runs the motion detector on small
- * gray frames of the same capture, and keeps each presence event's trigger frame and clip.
- * In on-demand mode the capture runs only while some user holds the camera.
+ * gray frames of the same capture, keeps each presence event's trigger frame and clip, and
+ * makes clips of the last seconds on request. In on-demand mode the capture runs only while
+ * some user holds the camera.
  */
 export function createCameraService(deps: CameraServiceDeps) {
   const { nc, device, profile } = deps;
@@ -88,6 +92,8 @@ export function createCameraService(deps: CameraServiceDeps) {
     fps: deps.fps,
     preRollMs: deps.preRollS * 1000,
     postRollMs: deps.postRollS * 1000,
+    // Clips on request never take an event clip's place.
+    maxRecordings: 4 + CLIP_REQUESTS_AT_ONCE,
     log,
   });
   const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * deps.height) / deps.width / 2) * 2, fps: deps.motionFps } : undefined;
@@ -142,6 +148,21 @@ export function createCameraService(deps: CameraServiceDeps) {
             put: (name, data, contentType) => (deps.media as { store: MediaStore }).store.put(name, data, { contentType }),
             record: (event) => mediaRecorder?.record(event) ?? Promise.resolve(false),
             hold,
+          },
+        });
+  const clipRequests =
+    deps.media === undefined
+      ? undefined
+      : createClipResponder({
+          log,
+          metrics: deps.metrics,
+          maxActive: CLIP_REQUESTS_AT_ONCE,
+          ports: {
+            recordLast: (id, at, lastMs) => recorder.record(`request-${id}`, at, { lastMs }),
+            put: (name, data, contentType) => (deps.media as { store: MediaStore }).store.put(name, data, { contentType }),
+            hold,
+            lastFrameAgeMs: () => (capture.lastFrameAtUs === 0 ? undefined : (wallClockUs() - capture.lastFrameAtUs) / 1000),
+            wallNowMs: () => Date.now(),
           },
         });
   const mediaRecorder = deps.media === undefined ? undefined : new EventRecorder<MediaEvent>(deps.media.js, log, (e) => MediaEvent.parse(e), () => ensureEventsStream(nc));
@@ -283,6 +304,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         motionWatch = await watchSetting(deps.settings, settingsKeys.motion(device), parseMotionSettings, (v) => motion.updateSettings(withBuiltIns(v ?? initialMotion)), log);
       }
       eventMedia?.start();
+      if (clipRequests !== undefined) subs.push(serveClipRequests({ nc, device, log, metrics: deps.metrics }, clipRequests));
       log.info(
         { source: describeSource(deps.source), subject, width: deps.width, height: deps.height, fps: deps.fps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
         "camera starting",
@@ -298,7 +320,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       motionWatch?.stop();
       demand.dispose();
       // Clips being recorded finish early with what they have, and are stored.
-      const media = eventMedia?.stop();
+      const media = Promise.all([eventMedia?.stop(), clipRequests?.stop()]);
       await recorder.stop();
       // Storing what was recorded may not outlast the shutdown deadline (a bus not answering).
       await Promise.race([media, new Promise((r) => setTimeout(r, 3_000).unref())]);
@@ -328,6 +350,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         // the presence service wait for motion that cannot come.
         motionFps: motionFrames !== undefined && performance.now() - lastMotionFrameAt < 3_000 ? motionFrames.fps : 0,
         clipsRecording: recorder.active,
+        clipRequests: clipRequests?.active ?? 0,
         ...motion?.vitals(),
       };
     },

@@ -136,6 +136,58 @@ describe("ClipRecorder", () => {
     await expect(rec.record("evt-00000007", ms(350))).rejects.toThrow(/stopped/);
   });
 
+  describe("the last seconds (a clip on request)", () => {
+    it("takes them from the ring from the first keyframe at or after their start, exactly their length", async () => {
+      const { rec, play, remuxed } = setup();
+      play(0, 301);
+      // 4 s before frame 300 is frame 200, a keyframe: frames 200…299 are 4.0 s; nothing to wait for.
+      const clip = rec.record("request-1", ms(300), { lastMs: 4_000 });
+      await expect(clip).resolves.toMatchObject({ ended: "post-roll", frames: 100, durationMs: 4_000, firstFrameAt: ms(200) });
+      expect(remuxed[0]?.[0]?.key).toBe(true);
+    });
+
+    it("starts at the next keyframe when their start is mid-GOP, and records live frames to the full length", async () => {
+      const { rec, play, remuxed } = setup();
+      play(0, 311);
+      // 3 s before frame 310 is frame 235: the clip starts at keyframe 250 and runs to frame 324.
+      const clip = rec.record("request-2", ms(310), { lastMs: 3_000 });
+      expect(rec.active).toBe(1);
+      play(311, 400);
+      await expect(clip).resolves.toMatchObject({ ended: "post-roll", frames: 75, durationMs: 3_000, firstFrameAt: ms(250) });
+      expect(remuxed[0]?.at(-1)?.ptsUs).toBe(324 * 40_000);
+    });
+
+    it("when the ring holds less, starts at its first keyframe and records on until the length is covered", async () => {
+      const { rec, play } = setup();
+      // The ring keeps about 8 s (200 frames); 20 s are asked for.
+      play(0, 401);
+      const clip = rec.record("request-3", ms(400), { lastMs: 20_000 });
+      play(401, 800);
+      const made = await clip;
+      expect(made).toMatchObject({ ended: "post-roll", frames: 500, durationMs: 20_000 });
+      expect(made?.firstFrameAt).toBeGreaterThanOrEqual(ms(200));
+    });
+
+    it("with the camera off at the request, starts at its first keyframe and covers the length", async () => {
+      const { rec, play, timers, setWall } = setup();
+      setWall(ms(300));
+      const clip = rec.record("request-4", ms(300), { lastMs: 10_000 });
+      timers.advance(2_000);
+      play(340, 700);
+      await expect(clip).resolves.toMatchObject({ ended: "post-roll", frames: 250, durationMs: 10_000, firstFrameAt: ms(350) });
+    });
+
+    it("resolves undefined when the camera gives no video by the length plus the stall time", async () => {
+      const { rec, timers, setWall } = setup({ stallMs: 5_000 });
+      setWall(ms(300));
+      const clip = rec.record("request-5", ms(300), { lastMs: 4_000 });
+      timers.advance(8_999);
+      expect(rec.active).toBe(1);
+      timers.advance(1);
+      await expect(clip).resolves.toBeUndefined();
+    });
+  });
+
   it("passes a remux failure on to the caller", async () => {
     const { rec, play } = setup({ remux: () => Promise.reject(new Error("ffmpeg exited with 1")) });
     play(0, 301);

@@ -4,7 +4,7 @@ import type { Clip } from "../event-media.js";
 import { continues, type FrameRing } from "./frame-ring.js";
 import { frameTimes, remuxToMp4 } from "./mp4-remux.js";
 
-/** Why a recording ended: its post-roll was reached, or it finished early with what it had. */
+/** Why a recording ended: its post-roll (or length) was reached, or it finished early with what it had. */
 export type ClipEnd = "post-roll" | "stalled" | "gap" | "size" | "deadline" | "stopped";
 
 export interface RecordedClip extends Clip {
@@ -13,6 +13,16 @@ export interface RecordedClip extends Clip {
   ended: ClipEnd;
   frames: number;
 }
+
+/**
+ * What a clip covers. Around a trigger (an event): from `preRollMs` before it, at the
+ * keyframe at or before that, to `postRollMs` after it. The last `lastMs` (a clip on
+ * request): `lastMs` of video from the first keyframe at or after `lastMs` before the moment,
+ * so it ends at the moment or up to one keyframe interval later; when the ring holds no such
+ * keyframe (the camera just started, or was off), from the first keyframe there is, recording
+ * live frames until `lastMs` is covered.
+ */
+export type ClipSpan = { preRollMs: number; postRollMs: number } | { lastMs: number };
 
 export interface ClipRecorderOptions {
   /** Holds the pre-roll; `push` feeds it. Size it with `frameRingMs(preRollMs, gopMs)`. */
@@ -45,7 +55,10 @@ export interface ClipRecorderOptions {
 interface Recording {
   eventId: string;
   triggerUs: number;
+  /** Around a trigger: the last frame's capture time, µs. */
   toUs: number;
+  /** The last `lastMs`: the clip's length from its first frame by PTS, µs (instead of `toUs`). */
+  lengthUs?: number;
   frames: EncodedFrame[];
   bytes: number;
   deadline: unknown;
@@ -54,8 +67,9 @@ interface Recording {
 }
 
 /**
- * Records event clips: the pre-roll from the frame ring, then live frames until the
- * post-roll, remuxed to MP4 without re-encoding. Feed it every frame with `push`.
+ * Records clips: an event's, the pre-roll from the frame ring, then live frames until the
+ * post-roll; or the last seconds, on request (see ClipSpan). Remuxed to MP4 without
+ * re-encoding. Feed it every frame with `push`.
  *
  * A clip starts at a keyframe, so it can begin up to one GOP before the pre-roll. When the
  * camera was off at the trigger (on demand), the clip starts at its first keyframe after it.
@@ -90,30 +104,40 @@ export class ClipRecorder {
   }
 
   /**
-   * Records the clip around `triggerAtMs` (wall clock, ms since epoch). Resolves with the
-   * clip, or undefined when the camera gave no video; a second call for the same event while
-   * it records gets the same clip. Rejects when remuxing fails, after `stop()`, or with `maxRecordings` running.
+   * Records the clip around `triggerAtMs` (wall clock, ms since epoch), by default with the
+   * recorder's pre-roll and post-roll; see ClipSpan. Resolves with the clip, or undefined when
+   * the camera gave no video; a second call for the same id while it records gets the same
+   * clip. Rejects when remuxing fails, after `stop()`, or with `maxRecordings` running.
    */
-  record(eventId: string, triggerAtMs: number): Promise<RecordedClip | undefined> {
+  record(eventId: string, triggerAtMs: number, span: ClipSpan = { preRollMs: this.preRollMs, postRollMs: this.postRollMs }): Promise<RecordedClip | undefined> {
     const running = this.recordings.get(eventId);
     if (running !== undefined) return running.result;
     if (this.stopped) return Promise.reject(new Error("the clip recorder is stopped"));
     if (this.recordings.size >= (this.opts.maxRecordings ?? 4)) return Promise.reject(new Error(`${this.recordings.size} clips are being recorded already`));
 
-    const toUs = (triggerAtMs + this.postRollMs) * 1000;
-    let frames = this.opts.ring.since((triggerAtMs - this.preRollMs) * 1000);
-    const past = frames.findIndex((f) => f.capturedUs > toUs);
-    if (past >= 0) frames = frames.slice(0, past);
+    const last = "lastMs" in span;
+    const fromUs = (triggerAtMs - (last ? span.lastMs : span.preRollMs)) * 1000;
+    /** Video is awaited until then (plus the stall time), wall clock ms. */
+    const untilMs = triggerAtMs + (last ? span.lastMs : span.postRollMs);
+    let frames = this.opts.ring.since(fromUs);
+    if (last) {
+      const start = frames.findIndex((f) => f.key && f.capturedUs >= fromUs);
+      frames = start < 0 ? [] : frames.slice(start);
+    }
     let settle!: Pick<Recording, "resolve" | "reject">;
     const result = new Promise<RecordedClip | undefined>((resolve, reject) => (settle = { resolve, reject }));
-    const rec: Recording = { eventId, triggerUs: triggerAtMs * 1000, toUs, frames, bytes: frames.reduce((n, f) => n + f.data.length, 0), deadline: undefined, ...settle };
+    const rec: Recording = { eventId, triggerUs: triggerAtMs * 1000, toUs: untilMs * 1000, frames, bytes: 0, deadline: undefined, ...settle };
+    if (last) rec.lengthUs = span.lastMs * 1000;
+    const past = frames.findIndex((f) => pastEnd(rec, f));
+    if (past >= 0) rec.frames = frames.slice(0, past);
+    rec.bytes = rec.frames.reduce((n, f) => n + f.data.length, 0);
     this.recordings.set(eventId, { rec, result });
     if (past >= 0) {
       this.end(rec, "post-roll");
     } else {
       const wallNow = (this.opts.wallNowMs ?? Date.now)();
-      rec.deadline = this.timers.setTimeout(() => this.end(rec, "deadline"), Math.max(0, triggerAtMs + this.postRollMs - wallNow) + this.stallMs);
-      if (frames.length > 0) this.armStallTimer();
+      rec.deadline = this.timers.setTimeout(() => this.end(rec, "deadline"), Math.max(0, untilMs - wallNow) + this.stallMs);
+      if (rec.frames.length > 0) this.armStallTimer();
     }
     return result;
   }
@@ -123,7 +147,7 @@ export class ClipRecorder {
     this.opts.ring.push(frame);
     if (this.recordings.size === 0) return;
     for (const { rec } of [...this.recordings.values()]) {
-      if (frame.capturedUs > rec.toUs) {
+      if (pastEnd(rec, frame)) {
         this.end(rec, "post-roll");
         continue;
       }
@@ -206,4 +230,15 @@ export class ClipRecorder {
     }
     return clip;
   }
+}
+
+/**
+ * Whether `frame` is past the recording's end: past the post-roll (capture wall clock, as the
+ * trigger), or for a clip of the last seconds, past its length from the first frame by PTS, so
+ * the clip lasts the length (capture times of frames come in bursts; PTS are the encoder's).
+ */
+function pastEnd(rec: Recording, frame: EncodedFrame): boolean {
+  if (rec.lengthUs === undefined) return frame.capturedUs > rec.toUs;
+  const first = rec.frames[0];
+  return first !== undefined && frame.ptsUs - first.ptsUs >= rec.lengthUs;
 }
