@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ALLOWED, TOKEN, expectNoSecret, ok, opsPort, pulse, startBotStack, type Cleanups } from "./support/bot.js";
 import { ffprobe } from "./support/media.js";
 import { startNats } from "./support/nats.js";
-import { waitFor } from "./support/ports.js";
+import { freePort, waitFor } from "./support/ports.js";
 import { ServiceProcess, baseEnv, runCli } from "./support/services.js";
 import { startTelegramApi, updates } from "./support/telegram-api.js";
 
@@ -115,6 +115,43 @@ describe("bot service", () => {
     expect(double.calls("sendPhoto").filter(ok).map((c) => c.chatId).sort()).toEqual(["-222", "-222", "-777", "111", "111", "555"]);
     expect((await stack.stop()).bot?.code).toBe(0);
     expectNoSecret(bot);
+  });
+
+  it("in webhook mode takes updates only with the secret, answers them, alerts as usual, and never polls", async () => {
+    const port = await freePort();
+    const secret = "webhook-secret-0123456789abcdef";
+    const { stack, double, nc, bot } = await startBotStack(cleanups, {
+      token: TOKEN,
+      env: { PICKET_TELEGRAM_WEBHOOK_URL: "https://cam.example.org/", PICKET_TELEGRAM_WEBHOOK_SECRET: secret, PICKET_TELEGRAM_WEBHOOK_PORT: String(port) },
+    });
+    await bot.waitForMsg("bot taking updates by webhook; alerts on");
+    const hook = double.webhook();
+    expect(hook?.url).toMatch(/^https:\/\/cam\.example\.org\/telegram\/[0-9a-f]{32}$/);
+    expect(hook?.secretToken).toBe(secret);
+    const local = (registered: URL) => `http://127.0.0.1:${port}${registered.pathname}`;
+
+    // A forged update (wrong or no secret) is refused and does nothing.
+    expect(await double.postToWebhook(updates.text(111, "/ping"), { to: local, secret: "not-the-secret-at-all" })).toBe(401);
+    expect(await double.postToWebhook(updates.text(111, "/ping"), { to: local, secret: null })).toBe(401);
+    expect(await double.postToWebhook(updates.text(111, "/ping"), { to: local })).toBe(200);
+    const [photo] = await double.waitForCalls("sendPhoto", 1, 20_000, ok);
+    expect(photo?.chatId).toBe("111");
+    expect(String(photo?.params.caption)).toMatch(/^pong/);
+
+    await pulse(nc, stack);
+    await double.waitForCalls("sendPhoto", 3, 20_000, ok);
+    expect(double.calls("sendPhoto").filter(ok)).toHaveLength(3);
+    expect(double.calls("getUpdates")).toEqual([]);
+    expect(bot.raw).not.toContain(secret);
+    expect((await stack.stop()).bot?.code).toBe(0);
+    expectNoSecret(bot);
+  });
+
+  it("refuses webhook mode without its secret, saying what is missing", async () => {
+    const bot = new ServiceProcess("bot", { ...baseEnv("nats://127.0.0.1:1", "dev-nosecret"), PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_WEBHOOK_URL: "https://cam.example.org/" });
+    cleanups.push(() => bot.stop());
+    expect((await bot.exited).code).toBe(1);
+    expect(bot.raw).toMatch(/PICKET_TELEGRAM_WEBHOOK_URL needs PICKET_TELEGRAM_WEBHOOK_SECRET/);
   });
 
   it("drops and counts a malformed event, and the next alarm still reaches Telegram", async () => {

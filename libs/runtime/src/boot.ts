@@ -1,5 +1,5 @@
 import type { ServiceName } from "@picket/contracts";
-import { isConfigError, loadConfig, type ConfigOf, type ConfigSpec } from "./config.js";
+import { ConfigError, isConfigError, loadConfig, type ConfigOf, type ConfigSpec } from "./config.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type ServiceMetrics } from "./metrics.js";
@@ -11,10 +11,14 @@ import { createMetrics, type ServiceMetrics } from "./metrics.js";
 export function bootService<S extends ConfigSpec & { deviceId: unknown; logLevel: unknown; exitWithParent: unknown }>(
   service: ServiceName,
   spec: S,
+  /** Checks between settings (one needs another): each problem is a line naming the variables. */
+  check?: (cfg: ConfigOf<S>) => string[],
 ): { cfg: ConfigOf<S>; log: Logger; lc: Lifecycle; metrics: ServiceMetrics } {
   let cfg: ConfigOf<S>;
   try {
     cfg = loadConfig(spec, process.env);
+    const problems = check?.(cfg) ?? [];
+    if (problems.length > 0) throw new ConfigError(problems);
   } catch (err) {
     const log = createLogger({ service, device: process.env.PICKET_DEVICE_ID ?? "-", level: "info" });
     if (isConfigError(err)) log.fatal({ problems: err.problems }, `bad configuration: ${err.problems.join("; ")}`);

@@ -5,12 +5,13 @@ import { describe, expect, it } from "vitest";
 import { AlertDelivery, type AlertPorts } from "./alert-delivery.js";
 import { ChatOutbox } from "./chat-outbox.js";
 import { kvDeliveryLog, type DeliveryLog } from "./delivery-log.js";
+import { jpegHead } from "./testing.js";
 import { SendPacer } from "./send-pacer.js";
 import type { Snapshot } from "./snapshot-client.js";
 
 const log = createLogger({ service: "bot", device: "test", level: "silent" });
 const signal = new AbortController().signal;
-const jpeg = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
+const jpeg = jpegHead(1280, 720);
 const event = (id = "ev-0000000001"): PresenceEvent => ({ id, kind: "presence", state: "started", device: "cam", at: 0, triggers: ["pir"], test: false });
 const tgError = (code: number, retryAfter?: number) =>
   new TelegramError({ error_code: code, description: `error ${code}`, ...(retryAfter === undefined ? {} : { parameters: { retry_after: retryAfter } }) });
@@ -94,6 +95,14 @@ describe("AlertDelivery", () => {
     const order = (chat: number) => f.sent.filter((s) => s.chat === chat).map((s) => s.text.match(/00:00:0\d/)?.[0]);
     expect(order(111)).toEqual(["00:00:01", "00:00:02", "00:00:03"]);
     expect(order(-222)).toEqual(["00:00:01", "00:00:02", "00:00:03"]);
+  });
+
+  it("sends text saying why when the picture is more than Telegram takes as a photo", async () => {
+    const f = fakePorts([{ ok: true, jpeg: jpegHead(1280, 720, 11 * 1024 * 1024) }]);
+    const { d } = delivery(f.ports);
+    expect(await d.deliver(event(), [111], signal)).toMatchObject({ sentTo: [111], photo: false });
+    expect(f.sent[0]).toMatchObject({ kind: "text", chat: 111 });
+    expect(f.sent[0]?.text).toMatch(/no photo: the photo is 11\.0 MB/);
   });
 
   it("sends text when the camera has no picture", async () => {

@@ -1,6 +1,7 @@
 import type { PresenceEvent } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
 import { alertCaption, withoutPhoto } from "./caption.js";
+import { photoProblem } from "./photo-limits.js";
 import { JobDropped, type ChatOutbox } from "./chat-outbox.js";
 import type { DeliveryLog } from "./delivery-log.js";
 import type { Snapshot } from "./snapshot-client.js";
@@ -13,9 +14,10 @@ export interface AlertPorts {
   /** Each send resolves with the id of the message it created (the clip replies to it). */
   sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<number | undefined>;
   sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined>;
-  /** Uploads a clip as a reply to the alert's message (when its id is known). */
-  sendVideo(chatId: number, mp4: Uint8Array, caption: string, replyTo: number | undefined, durationS: number, signal: AbortSignal): Promise<number | undefined>;
 }
+
+/** How an event's clip goes to one chat: the video, or a note that it cannot; `replyTo` is the alert's message. */
+export type ClipSend = (chat: number, replyTo: number | undefined, signal: AbortSignal) => Promise<unknown>;
 
 /** How an alert went, once every chat has it or refused it for good. */
 export interface DeliveryOutcome {
@@ -131,13 +133,13 @@ export class AlertDelivery {
   }
 
   /**
-   * Sends an event's clip to each chat in `messages` (the alert's message there, which it
-   * replies to) that does not have it yet; after the chat's earlier alerts, before its later
+   * Sends an event's clip (or the note standing for it) to each chat in `messages` (the
+   * alert's message there, which it replies to) that does not have it yet; after the chat's earlier alerts, before its later
    * clips. A chat that keeps failing gets `maxTries`. Resolves with the chats that got it now;
    * rejects with JobDropped when the bot stops first.
    */
-  async deliverClip(eventId: string, messages: ReadonlyMap<number, number>, mp4: Uint8Array, caption: string, durationS: number, maxTries: number): Promise<number[]> {
-    const { ports, log, record } = this.opts;
+  async deliverClip(eventId: string, messages: ReadonlyMap<number, number>, send: ClipSend, maxTries: number): Promise<number[]> {
+    const { log, record } = this.opts;
     const sent: number[] = [];
     const clipDone = (chat: number) => record.update(eventId, (r) => ((r.chats[String(chat)] ??= {}).clip = true));
     const jobs = [...messages].map(([chat, replyTo]) =>
@@ -149,7 +151,7 @@ export class AlertDelivery {
           wanted: () => this.opts.isPaired(chat),
           run: async (s) => {
             if ((await record.get(eventId))?.chats[String(chat)]?.clip === true) return false;
-            await ports.sendVideo(chat, mp4, caption, replyTo > 0 ? replyTo : undefined, durationS, s);
+            await send(chat, replyTo > 0 ? replyTo : undefined, s);
             await clipDone(chat);
             return true;
           },
@@ -177,6 +179,8 @@ export class AlertDelivery {
   /** Sends to one chat; a photo the API refuses for good (a bad picture) is replaced by text. */
   private async send(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal): Promise<{ messageId: number | undefined; photo: boolean }> {
     const { ports, log } = this.opts;
+    const tooBig = photo.ok ? photoProblem(photo.jpeg) : undefined;
+    if (tooBig !== undefined) return { messageId: await ports.sendText(chat, withoutPhoto(caption, tooBig), signal), photo: false };
     if (!photo.ok) return { messageId: await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal), photo: false };
     try {
       return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal), photo: true };

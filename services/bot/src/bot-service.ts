@@ -143,7 +143,9 @@ export function createBotService(deps: BotServiceDeps) {
     }
     if (messages.size === 0) return { ack: true };
     if ((media.bytes ?? 0) > CLIP_LIMIT_BYTES) {
-      log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; not sent");
+      log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; a note goes instead");
+      const note = `🎬 This alert's clip is ${Math.round((media.bytes ?? 0) / 1e6)} MB, more than Telegram takes from bots (50 MB); it is kept on the camera.`;
+      await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendText(chat, note, signal, undefined, replyTo) ?? Promise.resolve(), CLIP_MAX_TRIES);
       return { ack: true };
     }
     const mp4 = await deps.storedMedia(media.object);
@@ -152,7 +154,8 @@ export function createBotService(deps: BotServiceDeps) {
       return { ack: true };
     }
     const durationS = Math.round((media.durationMs ?? 0) / 1000);
-    const sent = await delivery.deliverClip(media.eventId, messages, mp4, `🎬 ${durationS} s around the alert`, durationS, CLIP_MAX_TRIES);
+    const caption = `🎬 ${durationS} s around the alert`;
+    const sent = await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendVideo(chat, mp4, caption, replyTo, durationS, signal) ?? Promise.resolve(), CLIP_MAX_TRIES);
     log.info({ eventId: media.eventId, chats: sent, bytes: mp4.length }, sent.length > 0 ? "clip sent" : "clip already sent");
     return { ack: true };
   };
@@ -172,6 +175,7 @@ export function createBotService(deps: BotServiceDeps) {
       `Picket on ${device}`,
       `Arming: ${armingText}`,
       `Alerts: ${until === undefined ? "on" : `snoozed until ${when(until)}`}`,
+      `Paired chats: ${paired.ids().length}`,
       `Last alert: ${lastAlert === undefined ? "none since the bot started" : `${when(lastAlert.at)}${lastAlert.test ? " (test)" : ""}`}`,
     ].join("\n");
   };
@@ -220,9 +224,6 @@ export function createBotService(deps: BotServiceDeps) {
         log.info("bot off: PICKET_TELEGRAM_TOKEN is not set");
         return;
       }
-      if (deps.webhookUrl !== undefined && deps.webhookSecret === undefined) {
-        throw new Error("PICKET_TELEGRAM_WEBHOOK_URL needs PICKET_TELEGRAM_WEBHOOK_SECRET (16+ characters of A-Z a-z 0-9 _ -), or unset it for long polling");
-      }
       if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
       if (deps.settings !== undefined) {
         const store = await openPairedChats(deps.settings, log);
@@ -254,7 +255,7 @@ export function createBotService(deps: BotServiceDeps) {
         onFatal: deps.onFatal,
       });
       delivery = new AlertDelivery({
-        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons()), sendText: tg.sendText, sendVideo: tg.sendVideo },
+        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons()), sendText: tg.sendText },
         outbox: queues,
         record: kvDeliveryLog(deps.botState, log),
         isPaired: (chat) => paired.has(chat),

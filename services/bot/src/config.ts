@@ -52,7 +52,7 @@ export const botConfig = {
       .string()
       .refine((v) => URL.canParse(v) && new URL(v).protocol === "https:", "must be an https URL (Telegram calls only https webhooks)")
       .optional(),
-    doc: "Webhook mode instead of long polling: the public https address that reaches PICKET_TELEGRAM_WEBHOOK_PORT (a reverse proxy may add a path prefix). Needs PICKET_TELEGRAM_WEBHOOK_SECRET.",
+    doc: "Webhook mode instead of long polling: the public https address that reaches PICKET_TELEGRAM_WEBHOOK_PORT (a reverse proxy that serves it under a path prefix strips the prefix). Needs PICKET_TELEGRAM_WEBHOOK_SECRET.",
     defaultDoc: "none: long polling",
   },
   webhookSecret: {
@@ -77,3 +77,11 @@ export const botConfig = {
   },
   opsPort: opsPortEntry("bot", 9103),
 } satisfies ConfigSpec;
+
+/** Settings that need each other. */
+export function checkBotConfig(cfg: { webhookUrl?: string | undefined; webhookSecret?: string | undefined }): string[] {
+  if (cfg.webhookUrl !== undefined && cfg.webhookSecret === undefined) {
+    return ["PICKET_TELEGRAM_WEBHOOK_URL needs PICKET_TELEGRAM_WEBHOOK_SECRET (16+ characters of A-Z a-z 0-9 _ -); unset the URL for long polling"];
+  }
+  return [];
+}

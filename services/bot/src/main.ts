@@ -1,9 +1,9 @@
 import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
-import { botConfig } from "./config.js";
+import { botConfig, checkBotConfig } from "./config.js";
 import { createBotService } from "./bot-service.js";
 import { openBotState } from "./delivery-log.js";
 
-const { cfg, log, lc, metrics } = bootService("bot", botConfig);
+const { cfg, log, lc, metrics } = bootService("bot", botConfig, checkBotConfig);
 
 await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-bot-${cfg.deviceId}`, log });

@@ -153,9 +153,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         timeoutMs,
       );
     },
-    sendText(chatId: number, text: string, signal: AbortSignal, buttons?: Button[][]): Promise<number | undefined> {
+    sendText(chatId: number, text: string, signal: AbortSignal, buttons?: Button[][], replyTo?: number): Promise<number | undefined> {
       const markup = buttons === undefined ? {} : { reply_markup: { inline_keyboard: buttons } };
-      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...markup }, { signal: shim(s) }), signal);
+      const reply = replyTo === undefined ? {} : { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } };
+      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...markup, ...reply }, { signal: shim(s) }), signal);
     },
     /** Up to 10 photos as one album, each with its caption. */
     sendAlbum(chatId: number, photos: { jpeg: Buffer; caption: string }[], signal: AbortSignal): Promise<number | undefined> {
