@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CAPTION_LIMIT, alertCaption, formatLocalTime, pingCaption, plain, withoutPhoto } from "./caption.js";
+import { CAPTION_LIMIT, alertCaption, formatLocalTime, helpText, pingCaption, plain, withoutPhoto } from "./caption.js";
+import { COMMANDS } from "./telegram-bot.js";
 
 const at = Date.UTC(2024, 4, 1, 12, 3, 22); // 2024-05-01 12:03:22 UTC
 
@@ -38,5 +39,12 @@ describe("pingCaption and withoutPhoto", () => {
     const t = withoutPhoto("caption", "no picture\nyet\u0000<b>x</b>");
     expect(t).toBe("caption\n(no photo: no picture yet <b>x</b>)");
     expect(plain("a".repeat(500)).length).toBe(200);
+  });
+});
+
+describe("helpText", () => {
+  it("names every command of the menu Telegram shows", () => {
+    const help = helpText("cam");
+    for (const c of COMMANDS.filter((x) => x.command !== "help")) expect(help).toContain(`/${c.command}`);
   });
 });

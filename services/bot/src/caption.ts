@@ -62,9 +62,12 @@ export function withoutPhoto(caption: string, reason: string): string {
 export function helpText(device: string): string {
   return [
     `Picket on ${device}.`,
-    "You get a photo here when someone is there, with buttons to snooze alerts or disarm.",
+    "You get a photo here when someone is there, with buttons for a clip, to snooze alerts or disarm.",
     "/status — armed or not, snoozed or not, the last alert",
-    "/snapshot — a photo from the camera now",
+    "/snapshot [camera] — a photo from the camera now",
+    "/clip [camera] [seconds] — a video of the last seconds (10 unless you say, up to 60)",
+    "/events — the last alerts, with their photos",
+    "/devices — the cameras, online or not",
     "/arm, /disarm — alarms on or off",
     "/snooze 1h — no alerts for a while (30m, 2h30m, …); /snooze off ends it",
   ].join("\n");

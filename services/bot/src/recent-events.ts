@@ -13,7 +13,8 @@ const MAX_READ = 20_000;
 export async function recentAlerts(nc: NatsConnection, device: string, n: number, sinceMs: number): Promise<PresenceEvent[]> {
   const js = jetstream(nc);
   const consumer = await js.consumers.get(EVENTS_STREAM, {
-    filter_subjects: [subjects.event(device, "presence")],
+    // One subject as a string: nats-server 2.9 takes a single filter, not a list.
+    filter_subjects: subjects.event(device, "presence"),
     deliver_policy: DeliverPolicy.StartTime,
     opt_start_time: new Date(sinceMs).toISOString(),
   });

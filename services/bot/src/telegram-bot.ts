@@ -250,7 +250,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       const caption = pingCaption(device, Date.now(), opts.timeZone);
       await answer(chat, "/snapshot", (s) => (photo.ok ? api.sendPhoto(chat, photo.jpeg, caption, s) : api.sendText(chat, withoutPhoto(caption, photo.reason), s)));
       log.info({ chat, device, photo: photo.ok }, "answered /snapshot");
-    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /snapshot"));
+    })().catch((err: unknown) => {
+      log.warn({ err, chat }, "could not answer /snapshot");
+      if (!stopping.signal.aborted) void reply(chat, "Could not get a photo just now; try again in a moment.", "/snapshot");
+    });
   };
 
   /** A clip of `device`'s last seconds, as a video. In the background: recording takes that long. */
@@ -266,7 +269,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       const caption = `🎬 ${device}, the last ${durationS} s — ${formatLocalTime(Date.now(), opts.timeZone)}`;
       await answer(chat, "/clip", (s) => api.sendVideo(chat, clip.mp4, caption, undefined, durationS, s));
       log.info({ chat, device, bytes: clip.mp4.length, durationS }, "answered /clip");
-    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /clip"));
+    })().catch((err: unknown) => {
+      log.warn({ err, chat }, "could not answer /clip");
+      if (!stopping.signal.aborted) void reply(chat, "Could not make the clip just now; try again in a moment.", "/clip");
+    });
   };
 
   bot.command(["ping", "snapshot"], (ctx) => {
@@ -312,7 +318,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         await answer(chat, "/events", (s) => api.sendAlbum(chat, withPhoto.map((e) => ({ jpeg: e.jpeg, caption: line(e.event) })), s));
       }
       log.info({ chat, events: events.length, photos: withPhoto.length }, "answered /events");
-    })().catch((err: unknown) => log.warn({ err, chat }, "could not answer /events"));
+    })().catch((err: unknown) => {
+      log.warn({ err, chat }, "could not answer /events");
+      if (!stopping.signal.aborted) void reply(chat, "Could not read the alerts just now; try again in a moment.", "/events");
+    });
   });
 
   /** Carries out a change to the house from a command or a button; returns the words for the chat. */
