@@ -161,7 +161,10 @@ const noAnswer = sends.filter((c) => c.status === 0 && after(c)).length;
 const last = got.length === 0 ? Number.NaN : Math.max(...got.map((d) => d.at));
 const first = got.length === 0 ? Number.NaN : Math.min(...got.map((d) => d.at));
 const drainS = (last - outageEnd) / 1000;
-const peak = rss.reduce((a, b) => (b.mb > a.mb ? b : a), { t: Number.NaN, mb: Number.NaN });
+const peak = rss.reduce<{ t: number; mb: number } | undefined>((a, b) => (a === undefined || b.mb > a.mb ? b : a), undefined) ?? { t: Number.NaN, mb: Number.NaN };
+/** When the bot tried to send while the uplink was down (s from the outage's start), and its first try after. */
+const triesInOutage = sends.filter((c) => c.receivedAt >= outageStart && c.receivedAt < outageEnd).map((c) => r1((c.receivedAt - outageStart) / 1000));
+const firstTry = sends.find((c) => c.receivedAt >= outageEnd);
 const gaps = got.slice(1).map((d, i) => d.at - (got[i] as { at: number }).at);
 const sortedGaps = [...gaps].sort((a, b) => a - b);
 const exactlyOnceInOrder = failure === undefined && missing.length === 0 && duplicates.length === 0 && outOfOrder.length === 0 && order.length === ALERTS;
@@ -189,6 +192,9 @@ report({
     drainS: r1(drainS),
     alertsPerS: Math.round((ALERTS / drainS) * 1000) / 1000,
     firstAfterOutageS: r1((first - outageEnd) / 1000),
+    sendTriesDuringOutageAtS: triesInOutage,
+    firstTryAfterOutageS: firstTry === undefined ? undefined : r1((firstTry.receivedAt - outageEnd) / 1000),
+    why: "the chat's queue retries its oldest alert with a backoff of 1 s doubling to 60 s (50 % jitter), so after a 60 s outage the first try can come up to a minute after the uplink is back; then one alert a second",
     steadyAlertsPerS: Math.round(((got.length - 1) / ((last - first) / 1000)) * 1000) / 1000,
     gapMs: { p50: r1(sortedGaps[Math.floor(sortedGaps.length / 2)] ?? Number.NaN), min: r1(sortedGaps[0] ?? Number.NaN), max: r1(sortedGaps.at(-1) ?? Number.NaN) },
     outageMs: Math.round(outageEnd - outageStart),

@@ -69,6 +69,19 @@ describe("ChatOutbox", () => {
     await b;
   });
 
+  it("a chat backing off after network errors tries again at once when a send to another chat works", async () => {
+    const { sent, failures, job, run } = setup();
+    failures.set("a1", [new Error("ECONNRESET"), new Error("ECONNRESET"), tgError(502)]);
+    const a = job(1, "a1");
+    // Tries at 0, 1 s and 3 s fail; the next would be at 7 s.
+    await run(4_000);
+    expect(sent).toEqual([]);
+    const b = job(2, "b1");
+    await run(200);
+    expect(await Promise.all([a, b])).toEqual(["a1", "b1"]);
+    expect(sent.find((x) => x.label === "a1")?.at).toBeLessThan(5_000);
+  });
+
   it("rejects a job Telegram refuses for good, or that ran out of tries, and goes on with the next", async () => {
     const { sent, failures, job, run } = setup();
     failures.set("bad", [tgError(403)]);

@@ -32,6 +32,9 @@ export class JobDropped extends Error {
   }
 }
 
+/** Longest wait between tries of a failing send (network down, 5xx): Telegram is tried at least this often. */
+const MAX_BACKOFF_MS = 15_000;
+
 export interface ChatOutboxOptions {
   log: Logger;
   timers?: Timers;
@@ -51,6 +54,8 @@ export class ChatOutbox {
   private readonly queues = new Map<number, Queued[]>();
   private readonly working = new Set<number>();
   private readonly stopping = new AbortController();
+  /** Chats waiting out a backoff after a network error or 5xx: a send that works anywhere wakes them. */
+  private readonly backingOff = new Set<() => void>();
   private readonly timers: Timers;
   private readonly pacer: SendPacer;
   private seq = 0;
@@ -95,7 +100,7 @@ export class ChatOutbox {
         // Highest priority first, then the oldest.
         const next = queue.reduce((a, b) => (b.job.priority < a.job.priority || (b.job.priority === a.job.priority && b.seq < a.seq) ? b : a));
         const { job } = next;
-        const backoff = this.opts.backoff?.() ?? new Backoff({ initialMs: 1_000, maxMs: 60_000 });
+        const backoff = this.opts.backoff?.() ?? new Backoff({ initialMs: 1_000, maxMs: MAX_BACKOFF_MS });
         let outcome: { ok: true; value: unknown } | { ok: false; err: unknown };
         for (let tries = 1; ; tries++) {
           if (this.stopping.signal.aborted || job.wanted?.() === false) {
@@ -106,6 +111,8 @@ export class ChatOutbox {
           if (!(await this.sleep(at - this.timers.now()))) continue;
           try {
             outcome = { ok: true, value: await job.run(this.stopping.signal) };
+            // Telegram is reachable again: chats backing off after a network error try now.
+            for (const wake of [...this.backingOff]) wake();
             break;
           } catch (e) {
             if (this.stopping.signal.aborted) continue;
@@ -117,7 +124,7 @@ export class ChatOutbox {
             const waitMs = Math.max(err.retryAfterMs ?? 0, backoff.next());
             if (err.retryAfterMs !== undefined) this.pacer.pause(chat, this.timers.now() + err.retryAfterMs);
             log.warn({ err, chat, job: job.label, tries, retryInMs: waitMs }, "send failed; trying again");
-            await this.sleep(waitMs);
+            await this.sleep(waitMs, err.retryAfterMs === undefined);
           }
         }
         const i = queue.indexOf(next);
@@ -131,21 +138,23 @@ export class ChatOutbox {
     }
   }
 
-  /** Waits `ms`; false when stopping cut it short. */
-  private sleep(ms: number): Promise<boolean> {
+  /** Waits `ms`; false when stopping cut it short. A `wakeable` wait ends early when a send works elsewhere. */
+  private sleep(ms: number, wakeable = false): Promise<boolean> {
     if (ms <= 0) return Promise.resolve(!this.stopping.signal.aborted);
     const signal = this.stopping.signal;
     return new Promise((resolve) => {
       if (signal.aborted) return resolve(false);
-      const onAbort = () => {
+      const done = (result: boolean) => {
         this.timers.clearTimeout(handle);
-        resolve(false);
-      };
-      const handle = this.timers.setTimeout(() => {
         signal.removeEventListener("abort", onAbort);
-        resolve(true);
-      }, ms);
+        this.backingOff.delete(wake);
+        resolve(result);
+      };
+      const onAbort = () => done(false);
+      const wake = () => done(true);
+      const handle = this.timers.setTimeout(() => done(true), ms);
       signal.addEventListener("abort", onAbort, { once: true });
+      if (wakeable) this.backingOff.add(wake);
     });
   }
 }
