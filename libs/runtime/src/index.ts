@@ -13,3 +13,4 @@ export * from "./timers.js";
 export * from "./event-recorder.js";
 export * from "./settings.js";
 export * from "./media-store.js";
+export * from "./live-token.js";
