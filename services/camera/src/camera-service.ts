@@ -30,6 +30,7 @@ import { ClipRecorder } from "./media/clip-recorder.js";
 import { FrameRing, StillRing, frameRingMs } from "./media/frame-ring.js";
 import { MotionDetector } from "./motion/motion-detector.js";
 import { createMotionPublisher, parseMotionSettings } from "./motion-publisher.js";
+import { describeProfile, type VideoProfile } from "./profiles.js";
 import { TEST_SCENE_CLOCK_MASK, TestScenePir } from "./test-scene-pir.js";
 
 export interface CameraServiceDeps {
@@ -37,12 +38,13 @@ export interface CameraServiceDeps {
   log: Logger;
   metrics: ServiceMetrics;
   device: string;
-  profile: string;
+  /**
+   * The quality profiles, each published on its own subject. The first is the camera's own
+   * picture, which clips, stills and motion use; the others are smaller copies.
+   */
+  profiles: VideoProfile[];
   source: Source;
-  width: number;
-  height: number;
   fps: number;
-  bitrateKbps: number;
   keyframeS: number;
   snapshotFps: number;
   mode: "always" | "on-demand";
@@ -77,11 +79,12 @@ const CLIP_REQUESTS_AT_ONCE = 2;
  * some user holds the camera.
  */
 export function createCameraService(deps: CameraServiceDeps) {
-  const { nc, device, profile } = deps;
+  const { nc, device } = deps;
   const log = deps.log.child({ module: "camera" });
   const link = watchConnection(nc);
-  const subject = subjects.video(device, profile);
-  let seq = 0;
+  const main = deps.profiles[0];
+  if (main === undefined) throw new RangeError("a camera needs at least one profile");
+  const outputs = deps.profiles.map((profile) => ({ profile, subject: subjects.video(device, profile.name), seq: 0, window: [] as { at: number; bytes: number }[] }));
   let subs: Subscription[] = [];
   let motionWatch: SettingWatch | undefined;
   const stills = new StillRing();
@@ -96,7 +99,7 @@ export function createCameraService(deps: CameraServiceDeps) {
     maxRecordings: 4 + CLIP_REQUESTS_AT_ONCE,
     log,
   });
-  const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * deps.height) / deps.width / 2) * 2, fps: deps.motionFps } : undefined;
+  const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * main.height) / main.width / 2) * 2, fps: deps.motionFps } : undefined;
   const initialMotion: MotionSettings = { sensitivity: deps.sensitivity, masks: [], zones: [] };
   // The test scene's burnt-in clock changes every second: never motion (as with an IP camera's
   // own timestamp overlay, which users mask in the settings).
@@ -186,39 +189,43 @@ export function createCameraService(deps: CameraServiceDeps) {
     if (level === undefined || !link.connected) return;
     nc.publish(subjects.pirInject(device), JSON.stringify({ level }));
   }
-  const window: { at: number; bytes: number }[] = [];
-
-  const framesTotal = new Counter({ name: "picket_camera_frames_total", help: "Access units published", registers: [deps.metrics.registry] });
-  const splitTotal = new Counter({ name: "picket_camera_split_frames_total", help: "Access units larger than max_payload, sent in parts", registers: [deps.metrics.registry] });
-  const skippedTotal = new Counter({ name: "picket_camera_frames_skipped_total", help: "Access units not sent because the bus was down", registers: [deps.metrics.registry] });
+  const framesTotal = new Counter({ name: "picket_camera_frames_total", help: "Access units published, by profile", labelNames: ["profile"] as const, registers: [deps.metrics.registry] });
+  const splitTotal = new Counter({ name: "picket_camera_split_frames_total", help: "Access units larger than max_payload, sent in parts, by profile", labelNames: ["profile"] as const, registers: [deps.metrics.registry] });
+  const skippedTotal = new Counter({ name: "picket_camera_frames_skipped_total", help: "Access units not sent because the bus was down, by profile", labelNames: ["profile"] as const, registers: [deps.metrics.registry] });
   const snapshotsTotal = new Counter({ name: "picket_camera_snapshots_total", help: "Snapshot requests", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
   const restartsGauge = new Gauge({ name: "picket_camera_encoder_restarts", help: "Encoder restarts since start", registers: [deps.metrics.registry] });
 
-  const publishFrame = (f: EncodedFrame) => {
-    recorder.push(f);
-    if (scenePir !== undefined) scenePirLevel(scenePir.frame(f.runPtsMs));
-    const meta = { seq: seq++, ptsUs: f.ptsUs, capturedUs: f.capturedUs, key: f.key, codec: f.codec, width: f.width, height: f.height };
-    window.push({ at: Date.now(), bytes: f.data.length });
+  /** Publishes an access unit of output `index` (a profile) on its subject; the main one also feeds the clips. */
+  const publishFrame = (f: EncodedFrame, index: number) => {
+    const out = outputs[index];
+    if (out === undefined) return;
+    if (index === 0) {
+      recorder.push(f);
+      if (scenePir !== undefined) scenePirLevel(scenePir.frame(f.runPtsMs));
+    }
+    const meta = { seq: out.seq++, ptsUs: f.ptsUs, capturedUs: f.capturedUs, key: f.key, codec: f.codec, width: f.width, height: f.height };
+    out.window.push({ at: Date.now(), bytes: f.data.length });
     if (!link.connected) {
       // Live video queued during an outage would arrive stale; viewers restart at a keyframe.
-      skippedTotal.inc();
+      skippedTotal.inc({ profile: out.profile.name });
       return;
     }
     const max = Math.max(4096, (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM);
     const parts = splitPayload(f.data, max);
-    if (parts.length > 1) splitTotal.inc();
+    if (parts.length > 1) splitTotal.inc({ profile: out.profile.name });
     parts.forEach((part, i) => {
-      nc.publish(subject, part, { headers: toHeaders(videoHeaders(meta, parts.length > 1 ? { index: i + 1, count: parts.length } : undefined)) });
+      nc.publish(out.subject, part, { headers: toHeaders(videoHeaders(meta, parts.length > 1 ? { index: i + 1, count: parts.length } : undefined)) });
     });
-    framesTotal.inc();
+    framesTotal.inc({ profile: out.profile.name });
   };
 
   const plan = buildCapturePlan(deps.source, {
-    width: deps.width,
-    height: deps.height,
+    width: main.width,
+    height: main.height,
     fps: deps.fps,
-    bitrateKbps: deps.bitrateKbps,
+    bitrateKbps: main.bitrateKbps,
     gop,
+    extraProfiles: deps.profiles.slice(1),
     snapshotFps: deps.snapshotFps,
     ...(motionFrames === undefined ? {} : { motion: motionFrames }),
     label: device,
@@ -241,7 +248,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         motion?.frame(frame, capturedUs);
       },
     },
-    { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000 },
+    { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000, outputNames: deps.profiles.map((p) => p.name) },
   );
 
   const answerSnapshot = async (msg: import("@picket/runtime").Msg) => {
@@ -306,7 +313,7 @@ export function createCameraService(deps: CameraServiceDeps) {
       eventMedia?.start();
       if (clipRequests !== undefined) subs.push(serveClipRequests({ nc, device, log, metrics: deps.metrics }, clipRequests));
       log.info(
-        { source: describeSource(deps.source), subject, width: deps.width, height: deps.height, fps: deps.fps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
+        { source: describeSource(deps.source), subjects: outputs.map((o) => o.subject), profiles: deps.profiles.map(describeProfile), fps: deps.fps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
         "camera starting",
       );
       if (onDemand) log.info({ idleS: deps.idleS }, "camera on demand: off until a viewer, a snapshot, a PIR edge or an event needs it (no clip pre-roll, no camera motion while off)");
@@ -336,12 +343,17 @@ export function createCameraService(deps: CameraServiceDeps) {
     },
     vitals(): Record<string, number> {
       const now = Date.now();
-      while (window.length > 0 && (window[0]?.at ?? now) < now - 5_000) window.shift();
-      const bytes = window.reduce((n, w) => n + w.bytes, 0);
+      const rates = outputs.map((o) => {
+        while (o.window.length > 0 && (o.window[0]?.at ?? now) < now - 5_000) o.window.shift();
+        const bytes = o.window.reduce((n, w) => n + w.bytes, 0);
+        return { name: o.profile.name, fps: Math.round((o.window.length / 5) * 10) / 10, kbps: Math.round((bytes * 8) / 5 / 1000) };
+      });
       restartsGauge.set(capture.restarts);
       return {
-        fps: Math.round((window.length / 5) * 10) / 10,
-        bitrateKbps: Math.round((bytes * 8) / 5 / 1000),
+        // fps and bitrateKbps are the main picture's; fps_<profile> and kbps_<profile> each profile's.
+        fps: rates[0]?.fps ?? 0,
+        bitrateKbps: rates[0]?.kbps ?? 0,
+        ...Object.fromEntries(rates.flatMap((r) => [[`fps_${r.name}`, r.fps], [`kbps_${r.name}`, r.kbps]])),
         lastFrameAgeMs: capture.lastFrameAtUs === 0 ? -1 : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000),
         encoderRestarts: capture.restarts,
         capturing: capturing ? 1 : 0,

@@ -118,6 +118,75 @@ describe("buildCapturePlan", () => {
   });
 });
 
+describe("buildCapturePlan with extra profiles", () => {
+  const low = { name: "low", width: 640, height: 360, bitrateKbps: 400 };
+  const tiny = { name: "tiny", width: 320, height: 180, bitrateKbps: 150 };
+  const withExtras = { ...settings, extraProfiles: [low, tiny] };
+  /** The arguments of the output that writes to `fd`: from the option after the previous output's pipe to the pipe. */
+  const outputOf = (args: string[], fd: number) => {
+    const end = args.indexOf(`pipe:${fd}`);
+    const start = args.slice(0, end).findLastIndex((a) => /^pipe:\d$/.test(a) && a !== "pipe:0") + 1;
+    return args.slice(start, end + 1);
+  };
+
+  it.each(sources)("$kind: one more FLV output per extra profile, on fd 5, 6, … after stills and motion", (source) => {
+    const plan = buildCapturePlan(source, { ...withExtras, motion: { width: 320, height: 180, fps: 5 } });
+    expect(plan.extraVideos).toEqual([{ profile: low, fd: 5 }, { profile: tiny, fd: 6 }]);
+    const args = plan.ffmpeg.args;
+    expect(args.filter((a) => /^pipe:\d$/.test(a) && a !== "pipe:0")).toEqual(["pipe:1", "pipe:3", "pipe:4", "pipe:5", "pipe:6"]);
+    // Still one opening of the camera.
+    expect(after(args, "-i")).toHaveLength(source.kind === "test" ? 2 : 1);
+    for (const [fd, p] of [[5, low], [6, tiny]] as const) {
+      const out = outputOf(args, fd);
+      expect(after(out, "-f")).toEqual(["flv"]);
+      expect(after(out, "-c:v")).toEqual(["libx264"]);
+      expect(after(out, "-preset")).toEqual(["ultrafast"]);
+      expect(after(out, "-tune")).toEqual(["zerolatency"]);
+      expect(after(out, "-b:v")).toEqual([`${p.bitrateKbps}k`]);
+      // The main picture's GOP in frames, so keyframes line up, and headers at each.
+      expect(after(out, "-g")).toEqual(["60"]);
+      expect(after(out, "-keyint_min")).toEqual(["60"]);
+      expect(after(out, "-x264-params")).toEqual(["repeat-headers=1"]);
+      expect(out).toContain("-an");
+    }
+  });
+
+  it.each([{ kind: "test" }, { kind: "file", path: "/v.mp4" }, { kind: "v4l2", device: "/dev/video0" }] as Source[])(
+    "$kind: each extra profile is a scaled branch of the one filter graph",
+    (source) => {
+      const args = buildCapturePlan(source, withExtras).ffmpeg.args;
+      const graph = after(args, "-filter_complex")[0]!;
+      expect(graph).toContain("split=4[v][s0][x1][x2]");
+      expect(graph).toContain("[x1]scale=640:360:flags=area[p1]");
+      expect(graph).toContain("[x2]scale=320:180:flags=area[p2]");
+      expect(after(outputOf(args, 5), "-map")).toEqual(["[p1]"]);
+      expect(after(outputOf(args, 6), "-map")).toEqual(["[p2]"]);
+      // The main picture is encoded as before, at its own size and bitrate.
+      expect(after(outputOf(args, 1), "-b:v")).toEqual(["4000k"]);
+    },
+  );
+
+  it.each([{ kind: "url", url: "rtsp://cam/s" }, { kind: "rpicam" }] as Source[])("$kind: the main picture is still copied; extra profiles are decoded, scaled and encoded", (source) => {
+    const plan = buildCapturePlan(source, withExtras);
+    expect(plan.encodes).toBe(false);
+    const args = plan.ffmpeg.args;
+    expect(after(outputOf(args, 1), "-c:v")).toEqual(["copy"]);
+    expect(after(outputOf(args, 5), "-map")).toEqual(["0:v:0"]);
+    expect(after(outputOf(args, 5), "-vf")).toEqual(["scale=640:360:flags=area"]);
+    expect(after(outputOf(args, 6), "-vf")).toEqual(["scale=320:180:flags=area"]);
+    expect(after(args, "-c:v")).toEqual(["copy", "mjpeg", "libx264", "libx264"]);
+  });
+
+  it("without extra profiles the plan is the single-profile one", () => {
+    for (const source of sources) {
+      const plan = buildCapturePlan(source, { ...settings, extraProfiles: [] });
+      expect(plan.extraVideos).toEqual([]);
+      expect(plan.ffmpeg.args).toEqual(buildCapturePlan(source, settings).ffmpeg.args);
+      expect(plan.ffmpeg.args).not.toContain("pipe:5");
+    }
+  });
+});
+
 describe("testSceneInputs", () => {
   const font = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 

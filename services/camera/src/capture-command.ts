@@ -1,3 +1,4 @@
+import type { VideoProfile } from "./profiles.js";
 import type { Source } from "./source.js";
 
 export interface CaptureSettings {
@@ -15,6 +16,11 @@ export interface CaptureSettings {
   motion?: MotionFrames;
   /** Text drawn on the test scene (the device id). Only [A-Za-z0-9_-] reaches the filter graph. */
   label?: string;
+  /**
+   * Smaller profiles encoded from the same capture, each with libx264 as FLV on fd 5, 6, …
+   * (the main picture above stays on fd 1, encoded or passed through as before).
+   */
+  extraProfiles?: VideoProfile[];
 }
 
 /** Raw 8-bit gray frames of this size and rate, for the motion detector. */
@@ -31,8 +37,8 @@ export interface Command {
 
 /**
  * The processes that capture one source. `ffmpeg` always writes FLV (H.264) to fd 1,
- * JPEG stills to fd 3 and, with `motion` settings, raw gray frames to fd 4; all come from
- * the one opener of the camera. `feeder`, when present, pipes its stdout into ffmpeg's stdin.
+ * JPEG stills to fd 3, with `motion` settings raw gray frames to fd 4, and each extra
+ * profile as FLV (H.264) to fd 5, 6, …; all come from the one opener of the camera. `feeder`, when present, pipes its stdout into ffmpeg's stdin.
  * Arguments are arrays, never a shell line.
  */
 export interface CapturePlan {
@@ -42,13 +48,23 @@ export interface CapturePlan {
   encodes: boolean;
   /** Size of the gray frames on fd 4, when there are any. */
   motion?: MotionFrames;
+  /** The extra profiles' FLV outputs, in the order of `extraProfiles`. */
+  extraVideos: ExtraVideo[];
 }
+
+export interface ExtraVideo {
+  profile: VideoProfile;
+  fd: number;
+}
+
+/** The first fd of the extra profiles' FLV outputs. */
+export const FIRST_EXTRA_FD = 5;
 
 const COMMON = ["-hide_banner", "-nostdin", "-loglevel", "warning"];
 /** Input options: read without buffering ahead. Output flags are left alone (the FLV muxer needs global headers). */
 const LOW_DELAY_IN = ["-fflags", "+nobuffer", "-flags", "+low_delay"];
 
-function encodeArgs(s: CaptureSettings): string[] {
+function encodeArgs(s: { bitrateKbps: number; gop: number }): string[] {
   return [
     "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-pix_fmt", "yuv420p",
     "-b:v", `${s.bitrateKbps}k`, "-maxrate", `${s.bitrateKbps}k`, "-bufsize", `${Math.round(s.bitrateKbps / 2)}k`,
@@ -57,7 +73,22 @@ function encodeArgs(s: CaptureSettings): string[] {
   ];
 }
 
-const VIDEO_OUT = ["-f", "flv", "-flush_packets", "1", "pipe:1"];
+const flvOut = (fd: number) => ["-f", "flv", "-flush_packets", "1", `pipe:${fd}`];
+const VIDEO_OUT = flvOut(1);
+
+const extraVideos = (s: CaptureSettings): ExtraVideo[] => (s.extraProfiles ?? []).map((profile, i) => ({ profile, fd: FIRST_EXTRA_FD + i }));
+
+/**
+ * The filter that makes an extra profile from the main picture: area averaging, which is
+ * both cheap for the usual halving and free of the aliasing of bilinear.
+ */
+const scaleFilter = (p: VideoProfile) => `scale=${p.width}:${p.height}:flags=area`;
+
+/**
+ * Output options of one extra profile, after the options that pick its frames (`from`):
+ * the same GOP in frames as the main picture, so with the same start their keyframes line up.
+ */
+const extraOut = (x: ExtraVideo, gop: number, from: string[]) => [...from, "-an", ...encodeArgs({ bitrateKbps: x.profile.bitrateKbps, gop }), ...flvOut(x.fd)];
 
 function stillsOut(input: string): string[] {
   return ["-map", input, "-an", ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
@@ -83,22 +114,36 @@ function motionFilter(m: MotionFrames): string {
 const MOTION_OUT = ["-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:4"];
 
 /**
- * Splits a decoded input into the encoder's branch `[v]`, the stills `[stills]` and, with
- * motion settings, `[motion]`; and the output options for the last two.
+ * Splits a decoded input into the encoder's branch `[v]`, the stills `[stills]`, with
+ * motion settings `[motion]`, and a scaled branch `[pN]` per extra profile; and the output
+ * options of all but `[v]`.
  */
 function branches(input: string, s: CaptureSettings): { graph: string; outs: string[] } {
   const m = s.motion;
-  if (m === undefined) return { graph: `${input}split=2[v][s0];[s0]${rate(s.snapshotFps)}[stills]`, outs: stillsOut("[stills]") };
+  const extras = extraVideos(s);
+  const labels = ["[v]", "[s0]", ...(m === undefined ? [] : ["[m0]"]), ...extras.map((_, i) => `[x${i + 1}]`)];
+  const graph = [
+    `${input}split=${labels.length}${labels.join("")}`,
+    `[s0]${rate(s.snapshotFps)}[stills]`,
+    ...(m === undefined ? [] : [`[m0]${motionFilter(m)}[motion]`]),
+    ...extras.map((x, i) => `[x${i + 1}]${scaleFilter(x.profile)}[p${i + 1}]`),
+  ].join(";");
   return {
-    graph: `${input}split=3[v][s0][m0];[s0]${rate(s.snapshotFps)}[stills];[m0]${motionFilter(m)}[motion]`,
-    outs: [...stillsOut("[stills]"), "-map", "[motion]", ...MOTION_OUT],
+    graph,
+    outs: [...stillsOut("[stills]"), ...(m === undefined ? [] : ["-map", "[motion]", ...MOTION_OUT]), ...extras.flatMap((x, i) => extraOut(x, s.gop, ["-map", `[p${i + 1}]`]))],
   };
 }
 
-/** For sources passed through: stills (and motion frames) decoded from input 0. */
+/**
+ * For sources passed through: stills, motion frames and extra profiles decoded from input 0.
+ * The decoding is paid for the stills anyway; each extra profile adds a scaler and a libx264
+ * encoder, which on a Pi (whose hardware encodes the main picture) is most of ffmpeg's CPU.
+ */
 function decodedOuts(s: CaptureSettings): string[] {
   const stills = ["-map", "0:v:0", "-an", "-vf", rate(s.snapshotFps), ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
-  return s.motion === undefined ? stills : [...stills, "-map", "0:v:0", "-vf", motionFilter(s.motion), ...MOTION_OUT];
+  const motion = s.motion === undefined ? [] : ["-map", "0:v:0", "-vf", motionFilter(s.motion), ...MOTION_OUT];
+  const extras = extraVideos(s).flatMap((x) => extraOut(x, s.gop, ["-map", "0:v:0", "-vf", scaleFilter(x.profile)]));
+  return [...stills, ...motion, ...extras];
 }
 
 /**
@@ -131,11 +176,11 @@ export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: 
 
 /** Builds the capture processes for a source. Pure: unit-tested without a camera. */
 export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePlan {
-  const plan = planFor(source, s);
+  const plan = { ...planFor(source, s), extraVideos: extraVideos(s) };
   return s.motion === undefined ? plan : { ...plan, motion: s.motion };
 }
 
-function planFor(source: Source, s: CaptureSettings): CapturePlan {
+function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVideos"> {
   switch (source.kind) {
     case "test": {
       const scene = testSceneInputs(s);

@@ -22,7 +22,8 @@ export interface EncodedFrame {
 }
 
 export interface CaptureHandlers {
-  frame(f: EncodedFrame): void;
+  /** An access unit of output `output`: 0 is the main picture (fd 1), i the plan's extra video i − 1. */
+  frame(f: EncodedFrame, output: number): void;
   still(jpeg: Buffer, capturedUs: number): void;
   /** A small gray frame for the motion detector (only with `plan.motion`); valid during the call only. */
   gray?(frame: Uint8Array, capturedUs: number): void;
@@ -37,6 +38,8 @@ export interface CaptureOptions {
   /** Allowance for the first frame after a start (network cameras take a while). */
   firstFrameMs?: number;
   backoff?: Backoff;
+  /** Names of the outputs (main first), for the logs; `profiles` in the main one's "stream parameters" line. */
+  outputNames?: string[];
 }
 
 /** ffmpeg lines that say nothing an operator can act on. */
@@ -83,15 +86,17 @@ export class Capture {
 
   private launch(): void {
     const log = this.opts.log;
-    const run = { demuxer: new FlvDemuxer(), stills: new JpegSplitter(), config: undefined as AvcConfig | undefined, sps: undefined as SpsInfo | undefined };
-    const { ffmpeg, feeder } = this.plan;
+    const stills = new JpegSplitter();
+    const { ffmpeg, feeder, extraVideos } = this.plan;
     if (feeder !== undefined) {
       this.feeder = spawn(feeder.cmd, feeder.args, { stdio: ["ignore", "pipe", "pipe"] });
       this.feeder.on("error", (err) => log.error({ err, cmd: feeder.cmd }, "could not start the camera feeder"));
       this.pipeStderr(this.feeder.stderr, feeder.cmd);
     }
     const motion = this.plan.motion;
-    const stdio = [feeder === undefined ? "ignore" : "pipe", "pipe", "pipe", "pipe", ...(motion === undefined ? [] : ["pipe"])] as ("pipe" | "ignore")[];
+    // fd 4 is /dev/null without motion frames, so the extra videos keep their fds 5, 6, …
+    const lastFd = Math.max(motion === undefined ? 3 : 4, ...extraVideos.map((x) => x.fd));
+    const stdio = Array.from({ length: lastFd + 1 }, (_, fd) => (fd === 0 ? (feeder === undefined ? "ignore" : "pipe") : fd === 4 && motion === undefined ? "ignore" : "pipe"));
     const child = spawn(ffmpeg.cmd, ffmpeg.args, { stdio });
     this.child = child;
     this.runStartedAt = Date.now();
@@ -102,38 +107,12 @@ export class Capture {
     this.armStallTimer(this.opts.firstFrameMs ?? 15_000);
     child.on("error", (err) => log.error({ err, cmd: ffmpeg.cmd }, "could not start the encoder"));
     this.pipeStderr(child.stderr, "ffmpeg");
-    child.stdout?.on("data", (chunk: Buffer) => {
-      if (this.child !== child) return;
-      try {
-        for (const item of run.demuxer.push(chunk)) {
-          if (item.kind === "config") {
-            run.config = item.config;
-            run.sps = parseSps(item.config.sps[0] as Uint8Array);
-            log.info({ codec: run.sps.codec, width: run.sps.width, height: run.sps.height }, "stream parameters");
-            continue;
-          }
-          if (run.config === undefined) {
-            // No out-of-band parameter sets: take them from the first keyframe (ffmpeg writes 4-byte lengths).
-            const nals = splitAvcc(item.data, 4);
-            const sps = nals.filter((n) => nalType(n) === NalType.sps);
-            const pps = nals.filter((n) => nalType(n) === NalType.pps);
-            if (sps.length === 0 || pps.length === 0) continue;
-            run.config = { lengthSize: 4, sps, pps };
-            run.sps = parseSps(sps[0] as Uint8Array);
-            log.info({ codec: run.sps.codec, width: run.sps.width, height: run.sps.height }, "stream parameters");
-          }
-          if (run.sps === undefined) continue;
-          this.emitFrame(item.data, item.key, item.ptsMs, run.config, run.sps);
-        }
-      } catch (err) {
-        log.error({ err }, "encoder output is corrupt; restarting it");
-        child.kill("SIGKILL");
-      }
-    });
+    this.readVideo(child, child.stdout, 0);
+    extraVideos.forEach((x, i) => this.readVideo(child, child.stdio[x.fd] as Readable | null, i + 1));
     const fd3 = child.stdio[3] as Readable | null | undefined;
     fd3?.on("data", (chunk: Buffer) => {
       if (this.child !== child) return;
-      for (const jpeg of run.stills.push(chunk)) this.handlers.still(jpeg, this.nowUs());
+      for (const jpeg of stills.push(chunk)) this.handlers.still(jpeg, this.nowUs());
     });
     const fd4 = child.stdio[4] as Readable | null | undefined;
     if (motion !== undefined && fd4 != null) {
@@ -160,19 +139,67 @@ export class Capture {
     });
   }
 
-  private emitFrame(sample: Uint8Array, key: boolean, ptsMs: number, config: AvcConfig, sps: SpsInfo): void {
+  /** Turns one FLV output of the encoder into frames of `output`. */
+  private readVideo(child: ChildProcess, stream: Readable | null, output: number): void {
+    if (stream === null) return;
+    const log = this.opts.log;
+    const demuxer = new FlvDemuxer();
+    let config: AvcConfig | undefined;
+    let sps: SpsInfo | undefined;
+    const parameters = (info: SpsInfo) => {
+      const names = this.opts.outputNames;
+      const profile = names?.[output];
+      // Once per run for the main picture (tests and operators wait for it); the others say so apart.
+      if (output === 0) log.info({ ...(profile === undefined ? {} : { profile, profiles: names }), codec: info.codec, width: info.width, height: info.height }, "stream parameters");
+      else log.info({ profile, codec: info.codec, width: info.width, height: info.height }, "profile stream parameters");
+    };
+    stream.on("data", (chunk: Buffer) => {
+      if (this.child !== child) return;
+      try {
+        for (const item of demuxer.push(chunk)) {
+          if (item.kind === "config") {
+            config = item.config;
+            sps = parseSps(item.config.sps[0] as Uint8Array);
+            parameters(sps);
+            continue;
+          }
+          if (config === undefined) {
+            // No out-of-band parameter sets: take them from the first keyframe (ffmpeg writes 4-byte lengths).
+            const nals = splitAvcc(item.data, 4);
+            const spsNals = nals.filter((n) => nalType(n) === NalType.sps);
+            const ppsNals = nals.filter((n) => nalType(n) === NalType.pps);
+            if (spsNals.length === 0 || ppsNals.length === 0) continue;
+            config = { lengthSize: 4, sps: spsNals, pps: ppsNals };
+            sps = parseSps(spsNals[0] as Uint8Array);
+            parameters(sps);
+          }
+          if (sps === undefined) continue;
+          this.emitFrame(item.data, item.key, item.ptsMs, config, sps, output);
+        }
+      } catch (err) {
+        log.error({ err, output: this.opts.outputNames?.[output] ?? output }, "encoder output is corrupt; restarting it");
+        child.kill("SIGKILL");
+      }
+    });
+  }
+
+  private emitFrame(sample: Uint8Array, key: boolean, ptsMs: number, config: AvcConfig, sps: SpsInfo, output: number): void {
     let nals = splitAvcc(sample, config.lengthSize);
     const isKey = key || nals.some((n) => nalType(n) === NalType.idr);
     if (isKey && !nals.some((n) => nalType(n) === NalType.sps)) {
       // Pass-through sources often carry parameter sets only out of band.
       nals = [...config.sps, ...config.pps, ...nals.filter((n) => nalType(n) !== NalType.aud)];
     }
+    // Every output shares the run's timeline: the main picture's clock.
     const ptsUs = this.ptsBaseUs + ptsMs * 1000;
-    this.lastPtsUs = ptsUs;
     const capturedUs = this.nowUs();
-    this.lastFrameAtUs = capturedUs;
-    this.armStallTimer(this.opts.stallMs ?? 5_000);
-    this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, runPtsMs: ptsMs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height });
+    if (output === 0) {
+      this.lastPtsUs = ptsUs;
+      this.lastFrameAtUs = capturedUs;
+      // The main picture is what clips, stills and health stand on: its silence is a stall.
+      this.armStallTimer(this.opts.stallMs ?? 5_000);
+    }
+    this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, runPtsMs: ptsMs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height }, output);
   }
 
   private armStallTimer(ms: number): void {

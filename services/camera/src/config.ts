@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, opsPortEntry, type ConfigOf, type ConfigSpec } from "@picket/runtime";
 import { PROFILE_PATTERN } from "@picket/contracts";
 import { parseSource } from "./source.js";
+import { isProfileError, parseProfileList, resolveProfiles, type ProfileEntry, type VideoProfile } from "./profiles.js";
 
 export const cameraConfig = {
   ...commonConfig,
@@ -11,15 +12,33 @@ export const cameraConfig = {
     doc: "Where video comes from: test, file:PATH, rtsp://…, http://…, v4l2:/dev/videoN or rpicam.",
     defaultDoc: "test",
   },
-  width: { env: "PICKET_CAMERA_WIDTH", schema: env.int(1280, 160, 3840), doc: "Capture width in pixels." },
-  height: { env: "PICKET_CAMERA_HEIGHT", schema: env.int(720, 120, 2160), doc: "Capture height in pixels." },
+  width: { env: "PICKET_CAMERA_WIDTH", schema: env.int(1280, 160, 3840), doc: "Capture width in pixels (unless PICKET_CAMERA_PROFILES gives the first profile's size)." },
+  height: { env: "PICKET_CAMERA_HEIGHT", schema: env.int(720, 120, 2160), doc: "Capture height in pixels (unless PICKET_CAMERA_PROFILES gives it)." },
   fps: { env: "PICKET_CAMERA_FPS", schema: env.int(25, 1, 60), doc: "Frames per second." },
-  bitrateKbps: { env: "PICKET_CAMERA_BITRATE_KBPS", schema: env.int(2000, 100, 20_000), doc: "Video bitrate, kbit/s." },
+  bitrateKbps: { env: "PICKET_CAMERA_BITRATE_KBPS", schema: env.int(2000, 100, 20_000), doc: "Video bitrate of the first profile, kbit/s (unless PICKET_CAMERA_PROFILES gives it)." },
   keyframeS: { env: "PICKET_CAMERA_KEYFRAME_S", schema: env.int(2, 1, 10), doc: "Seconds between keyframes (a new viewer starts at one)." },
-  profile: {
+  profileEntries: {
+    env: "PICKET_CAMERA_PROFILES",
+    schema: z
+      .string()
+      .optional()
+      .transform((v, ctx): ProfileEntry[] | undefined => {
+        if (v === undefined) return undefined;
+        try {
+          return parseProfileList(v);
+        } catch (err) {
+          ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err) });
+          return z.NEVER;
+        }
+      }),
+    doc: "Quality profiles encoded from the one capture, each published on `picket.<device>.video.<name>`: `name:WIDTHxHEIGHT@kbps,…` The first is the camera's own picture (clips, stills and motion use it); a bare first name takes PICKET_CAMERA_WIDTH, _HEIGHT and _BITRATE_KBPS. Unset: high at those, plus low 640 wide in the camera's shape at 400 kbps if the camera is wider. Each further profile is one more scaler and libx264 encoder in the camera's ffmpeg (even with rpicam, whose first profile the Pi's hardware encodes): 640x360 at 25 fps adds about a third to the camera's CPU, far more on a Pi's slow cores, so set just `high` for one.",
+    defaultDoc: "high,low:640x360@400",
+  },
+  legacyProfile: {
     env: "PICKET_CAMERA_PROFILE",
-    schema: z.string().regex(PROFILE_PATTERN, "must be a profile name like high").optional().transform((v) => v ?? "high"),
-    doc: "Name of the quality profile this camera publishes.",
+    schema: z.string().regex(PROFILE_PATTERN, "must be a profile name like high").optional(),
+    doc: "Deprecated, use PICKET_CAMERA_PROFILES: the first profile's name when that is unset (when both are set, they must agree).",
+    defaultDoc: "high",
   },
   snapshotFps: { env: "PICKET_SNAPSHOT_FPS", schema: env.int(2, 1, 10), doc: "Stills per second kept ready, so an alert's photo never waits for an encoder." },
   mode: {
@@ -38,3 +57,26 @@ export const cameraConfig = {
   testScenePir: { env: "PICKET_TEST_SCENE_PIR", schema: env.bool(true), doc: "test source: tell the sim PIR when the scene's person is in the room, so the demo raises real alarms." },
   opsPort: opsPortEntry("camera", 9101),
 } satisfies ConfigSpec;
+
+export type CameraConfig = ConfigOf<typeof cameraConfig>;
+
+/** The profiles to encode, from PICKET_CAMERA_PROFILES and the camera settings; throws ProfileError. */
+export function cameraProfiles(cfg: CameraConfig): VideoProfile[] {
+  return resolveProfiles(cfg.profileEntries, {
+    width: cfg.width,
+    height: cfg.height,
+    bitrateKbps: cfg.bitrateKbps,
+    ...(cfg.legacyProfile === undefined ? {} : { legacyName: cfg.legacyProfile }),
+  });
+}
+
+/** Checks between camera settings, for bootService: each problem names its variable. */
+export function checkCameraConfig(cfg: CameraConfig): string[] {
+  try {
+    cameraProfiles(cfg);
+    return [];
+  } catch (err) {
+    if (isProfileError(err)) return [`PICKET_CAMERA_PROFILES: ${err.message}`];
+    throw err;
+  }
+}

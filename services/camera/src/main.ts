@@ -1,8 +1,8 @@
 import { VERSION, bootService, connectBus, ensureEventsStream, openMediaStore, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
-import { cameraConfig } from "./config.js";
+import { cameraConfig, cameraProfiles, checkCameraConfig } from "./config.js";
 import { createCameraService } from "./camera-service.js";
 
-const { cfg, log, lc, metrics } = bootService("camera", cameraConfig);
+const { cfg, log, lc, metrics } = bootService("camera", cameraConfig, checkCameraConfig);
 
 await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-camera-${cfg.deviceId}`, log });
@@ -10,7 +10,7 @@ await runMain(log, lc, async () => {
   const settings = await openSettings(nc);
   const js = await ensureEventsStream(nc);
   const store = await openMediaStore(nc, { maxBytes: cfg.mediaMaxMb * 1024 * 1024, maxAgeMs: cfg.mediaMaxAgeH * 3_600_000 });
-  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg, settings, media: { store, js } });
+  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg, profiles: cameraProfiles(cfg), settings, media: { store, js } });
   await camera.start();
   lc.add("camera", () => camera.stop());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "camera", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: camera.vitals }));
