@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { Viewer, startPinger, type CachedFrame, type ViewerSocket } from "./live-viewer.js";
+import { Viewer, parseViewerMessage, startPinger, type CachedFrame, type ViewerSocket } from "./live-viewer.js";
 
 class FakeSocket implements ViewerSocket {
   bufferedAmount = 0;
@@ -19,6 +19,39 @@ function setup() {
 }
 
 describe("Viewer", () => {
+  it("skips a viewer whose acks fall a second behind, though its socket queue looks empty, and resumes at a keyframe once it catches up", () => {
+    const socket = new FakeSocket();
+    let t = 0;
+    let counted = 0;
+    const viewer = new Viewer(socket, marks, () => t, () => counted++);
+    viewer.offer(frame(1, true));
+    viewer.ack(1);
+    // 40 ms a frame, acks stop coming after frame 5 (the kernel's buffers swallow the rest).
+    for (let seq = 2; seq <= 40; seq++) {
+      t += 40;
+      viewer.offer(frame(seq, seq % 50 === 0));
+      if (seq <= 5) viewer.ack(seq);
+    }
+    expect(socket.bufferedAmount).toBe(0);
+    expect(viewer.skips).toBe(1);
+    expect(counted).toBe(1);
+    const lastSent = socket.sent.at(-1) as number;
+    expect(lastSent).toBeLessThan(40);
+    // It catches up: acks everything sent; frames resume at the next keyframe only.
+    viewer.ack(lastSent);
+    t += 40;
+    expect(viewer.offer(frame(41))).toBe(false);
+    t += 40;
+    expect(viewer.offer(frame(42, true))).toBe(true);
+    expect(viewer.offer(frame(43))).toBe(true);
+  });
+
+  it("reads a viewer's ack and ignores anything else", () => {
+    expect(parseViewerMessage('{"type":"ack","seq":42}')).toEqual({ type: "ack", seq: 42 });
+    expect(parseViewerMessage(new TextEncoder().encode('{"type":"ack","seq":7}'))).toEqual({ type: "ack", seq: 7 });
+    for (const bad of ['{"type":"ack","seq":-1}', '{"type":"ack","seq":1.5}', '{"type":"hello"}', "nope", "x".repeat(300), 42, undefined]) expect(parseViewerMessage(bad)).toBeUndefined();
+  });
+
   it("starts only at a keyframe", () => {
     const { socket, viewer } = setup();
     expect(viewer.offer(frame(1))).toBe(false);
