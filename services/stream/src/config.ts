@@ -2,8 +2,10 @@ import { commonConfig, env, type ConfigSpec } from "@picket/runtime";
 
 export const streamConfig = {
   ...commonConfig,
-  port: { env: "PICKET_STREAM_PORT", schema: env.port(8081), doc: "Port of the stream service (viewer websockets, /healthz, /metrics). The web service proxies to it." },
+  port: { env: "PICKET_STREAM_PORT", schema: env.port(8081), doc: "Port of the stream service (viewer websockets, HLS, /healthz, /metrics). The web service proxies to it." },
   host: { env: "PICKET_STREAM_HOST", schema: env.str("127.0.0.1"), doc: "Address the stream service listens on (0.0.0.0 in containers)." },
   highWaterBytes: { env: "PICKET_STREAM_HIGH_WATER_BYTES", schema: env.int(512 * 1024, 16 * 1024, 64 * 1024 * 1024), doc: "A viewer with more than this queued skips to the next keyframe." },
   sourceTimeoutMs: { env: "PICKET_STREAM_SOURCE_TIMEOUT_MS", schema: env.int(3_000, 500, 60_000), doc: "No frame for this long: viewers are told the camera is lost." },
+  hlsIdleMs: { env: "PICKET_STREAM_HLS_IDLE_MS", schema: env.int(30_000, 1_000, 600_000), doc: "An HLS stream with no playlist or segment request for this long stops being packaged (and lets an on-demand camera stop)." },
+  hlsStartTimeoutMs: { env: "PICKET_STREAM_HLS_START_TIMEOUT_MS", schema: env.int(15_000, 1_000, 120_000), doc: "How long an HLS request waits for the stream's first segment before answering 503." },
 } satisfies ConfigSpec;

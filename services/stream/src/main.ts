@@ -9,10 +9,10 @@ await runMain(log, lc, async () => {
   lc.add("bus", () => nc.drain());
   const stream = createStreamService({ nc, log, metrics, ...cfg });
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "stream", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: stream.vitals }));
-  const http = await startOpsServer({ port: cfg.port, host: cfg.host, registry: metrics.registry, health: stream.health, log });
+  const http = await startOpsServer({ port: cfg.port, host: cfg.host, registry: metrics.registry, health: stream.health, log, extra: stream.handleRequest });
   http.server.on("upgrade", stream.handleUpgrade);
   lc.add("http", http.close);
   // Stopped before the HTTP server so viewers get a clean close (1001), not a reset.
   lc.add("stream", () => stream.stop());
-  log.info({ port: http.port, host: cfg.host }, "serving viewers on /live/<device>/<profile>");
+  log.info({ port: http.port, host: cfg.host }, "serving viewers on /live/<device>/<profile> and /hls/<device>/<profile>/index.m3u8");
 });

@@ -1,28 +1,23 @@
-import { PartAssembler, Viewer, encodeLiveFrame, wallClockUs, readVideoHeaders, subjects, type LiveControl } from "@picket/contracts";
-import { Counter, Gauge, reportBadMessage, type Logger, type Msg, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
+import { Viewer, encodeLiveFrame, wallClockUs, type LiveControl } from "@picket/contracts";
+import { Counter, Gauge, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { GopCache } from "./gop-cache.js";
-import type { BackpressureMarks, CameraDemand, ViewerSocket } from "@picket/contracts";
+import type { AccessUnit, VideoSources } from "./video-sources.js";
+import type { BackpressureMarks, ViewerSocket } from "@picket/contracts";
 
 interface Channel {
   device: string;
   profile: string;
-  sub: Subscription;
+  detach: () => void;
   gop: GopCache;
   viewers: Set<Viewer>;
-  parts: PartAssembler;
   info: Extract<LiveControl, { type: "info" }> | undefined;
   lastSeq: number;
   live: boolean;
   lostTimer: NodeJS.Timeout | undefined;
-  demandTimer: NodeJS.Timeout | undefined;
 }
 
-/** A camera in on-demand mode runs while someone holds it: a channel with viewers renews its hold. */
-const DEMAND_MS = 15_000;
-const DEMAND_RENEW_MS = 5_000;
-
 export interface RelayOptions {
-  nc: NatsConnection;
+  sources: VideoSources;
   log: Logger;
   metrics: ServiceMetrics;
   marks: BackpressureMarks;
@@ -31,17 +26,15 @@ export interface RelayOptions {
   nowUs?: () => number;
 }
 
-
 /**
- * One bus subscription per (device, profile) that has viewers, none without: on a hub, video
- * crosses the network only while someone watches. Each frame is framed once and offered to
- * every viewer, whose own policy decides whether it is sent.
+ * Websocket viewers of each (device, profile): the channel listens to the video source while
+ * it has viewers and lets go when the last one leaves. Each frame is framed once and offered
+ * to every viewer, whose own policy decides whether it is sent.
  */
 export class Relay {
   private readonly channels = new Map<string, Channel>();
   private readonly log: Logger;
   private readonly nowUs: () => number;
-  private readonly frames: Counter<"result">;
   private readonly skips: Counter;
   private readonly viewersGauge: Gauge;
 
@@ -49,7 +42,6 @@ export class Relay {
     this.log = opts.log.child({ module: "relay" });
     this.nowUs = opts.nowUs ?? wallClockUs;
     const registers = [opts.metrics.registry];
-    this.frames = new Counter({ name: "picket_stream_frames_total", help: "Frames received from the bus", labelNames: ["result"] as const, registers });
     this.skips = new Counter({ name: "picket_stream_viewer_skips_total", help: "Times a slow viewer skipped to the next keyframe", registers });
     this.viewersGauge = new Gauge({ name: "picket_stream_viewers", help: "Connected viewers", registers });
   }
@@ -78,11 +70,10 @@ export class Relay {
     ch.viewers.delete(viewer);
     this.skips.inc(viewer.skips);
     if (ch.viewers.size === 0) {
-      ch.sub.unsubscribe();
+      ch.detach();
       clearTimeout(ch.lostTimer);
-      this.demand(ch, false);
       this.channels.delete(key);
-      this.log.info({ device, profile }, "last viewer left; unsubscribed");
+      this.log.info({ device, profile }, "last viewer left");
     }
     this.viewersGauge.set(this.viewerCount);
   }
@@ -93,11 +84,6 @@ export class Relay {
     return n;
   }
 
-  /** Subjects currently subscribed, for tests and diagnostics. */
-  get subscribed(): string[] {
-    return [...this.channels.values()].map((c) => subjects.video(c.device, c.profile));
-  }
-
   get totalSkips(): number {
     let n = 0;
     for (const ch of this.channels.values()) for (const v of ch.viewers) n += v.skips;
@@ -106,51 +92,31 @@ export class Relay {
 
   close(): void {
     for (const ch of this.channels.values()) {
-      ch.sub.unsubscribe();
+      ch.detach();
       clearTimeout(ch.lostTimer);
-      this.demand(ch, false);
     }
     this.channels.clear();
   }
 
   private open(device: string, profile: string): Channel {
-    const subject = subjects.video(device, profile);
     const ch: Channel = {
       device,
       profile,
+      detach: () => undefined,
       gop: new GopCache(),
       viewers: new Set(),
-      parts: new PartAssembler(),
       info: undefined,
       lastSeq: -1,
       live: false,
       lostTimer: undefined,
-      demandTimer: undefined,
-      sub: this.opts.nc.subscribe(subject, {
-        callback: (err, msg) => {
-          if (err !== null) this.log.error({ err, subject }, "video subscription error");
-          else this.onFrame(ch, msg);
-        },
-      }),
     };
-    this.log.info({ device, profile, subject }, "first viewer; subscribed");
+    ch.detach = this.opts.sources.attach(device, profile, (unit) => this.onFrame(ch, unit));
+    this.log.info({ device, profile }, "first viewer");
     this.armLost(ch);
-    this.demand(ch, true);
     return ch;
   }
 
-  private onFrame(ch: Channel, msg: Msg): void {
-    let meta;
-    try {
-      meta = readVideoHeaders(msg.headers, msg.subject);
-    } catch (err) {
-      this.frames.inc({ result: "bad" });
-      reportBadMessage({ log: this.log, metrics: this.opts.metrics }, "picket.*.video.*", msg, err);
-      return;
-    }
-    const data = ch.parts.push(meta, msg.data);
-    if (data === undefined) return;
-    this.frames.inc({ result: "ok" });
+  private onFrame(ch: Channel, { meta, data }: AccessUnit): void {
     const resync = ch.lastSeq >= 0 && meta.seq !== ch.lastSeq + 1;
     ch.lastSeq = meta.seq;
     if (ch.info === undefined || ch.info.codec !== meta.codec || ch.info.width !== meta.width || ch.info.height !== meta.height) {
@@ -187,24 +153,6 @@ export class Relay {
       this.log.warn({ device: ch.device, profile: ch.profile }, "no video from the camera; viewers told");
       this.broadcast(ch, JSON.stringify({ type: "status", state: "source-lost" } satisfies LiveControl));
     }, this.opts.sourceTimeoutMs);
-  }
-
-  /** Holds (and keeps renewing) or releases the channel's camera, for cameras that run on demand. */
-  private demand(ch: Channel, hold: boolean): void {
-    clearInterval(ch.demandTimer);
-    const send = (ms: number) => {
-      try {
-        this.opts.nc.publish(subjects.cameraDemand(ch.device), JSON.stringify({ holder: `stream-${ch.profile}`, ms } satisfies CameraDemand));
-      } catch (err) {
-        this.log.debug({ err }, "camera demand not sent");
-      }
-    };
-    if (!hold) {
-      send(0);
-      return;
-    }
-    send(DEMAND_MS);
-    ch.demandTimer = setInterval(() => send(DEMAND_MS), DEMAND_RENEW_MS);
   }
 
   private broadcast(ch: Channel, text: string): void {

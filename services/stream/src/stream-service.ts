@@ -1,9 +1,11 @@
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
 import { isDeviceId, isProfileName, startPinger } from "@picket/contracts";
 import { watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { HlsServer } from "./hls-server.js";
 import { Relay } from "./relay.js";
+import { VideoSources } from "./video-sources.js";
 
 export interface StreamServiceDeps {
   nc: NatsConnection;
@@ -11,6 +13,8 @@ export interface StreamServiceDeps {
   metrics: ServiceMetrics;
   highWaterBytes: number;
   sourceTimeoutMs: number;
+  hlsIdleMs: number;
+  hlsStartTimeoutMs: number;
 }
 
 const LIVE_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
@@ -34,15 +38,26 @@ export function parseLivePath(url: string | undefined): { device: string; profil
 /**
  * Viewers' websockets: `/live/<device>/<profile>` relays that camera's access units as
  * live frames (see contracts/live-frame.ts). Dead sockets are found by ping and dropped.
+ * HTTP: `/hls/<device>/<profile>/index.m3u8` and its files (see hls-server.ts). Both take
+ * their video from one source per camera.
  */
 export function createStreamService(deps: StreamServiceDeps) {
   const log = deps.log.child({ module: "stream" });
   const link = watchConnection(deps.nc);
+  const sources = new VideoSources({ nc: deps.nc, log: deps.log, metrics: deps.metrics });
   const relay = new Relay({
-    nc: deps.nc,
+    sources,
     log: deps.log,
     metrics: deps.metrics,
     marks: { highBytes: deps.highWaterBytes, lowBytes: Math.round(deps.highWaterBytes / 4) },
+    sourceTimeoutMs: deps.sourceTimeoutMs,
+  });
+  const hls = new HlsServer({
+    sources,
+    log: deps.log,
+    metrics: deps.metrics,
+    idleMs: deps.hlsIdleMs,
+    startTimeoutMs: deps.hlsStartTimeoutMs,
     sourceTimeoutMs: deps.sourceTimeoutMs,
   });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
@@ -71,17 +86,21 @@ export function createStreamService(deps: StreamServiceDeps) {
 
   return {
     handleUpgrade,
+    /** Serves `/hls/…`; false for other paths. */
+    handleRequest: (req: IncomingMessage, res: ServerResponse): boolean => hls.handle(req, res),
     async stop(): Promise<void> {
       pinger.stop();
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
       relay.close();
+      hls.close();
+      sources.close();
       wss.close();
     },
     health() {
-      return { ok: link.connected, nats: link.connected, viewers: relay.viewerCount, subscribed: relay.subscribed };
+      return { ok: link.connected, nats: link.connected, viewers: relay.viewerCount, hlsStreams: hls.streamCount, subscribed: sources.subscribed };
     },
     vitals(): Record<string, number> {
-      return { viewers: relay.viewerCount, subscriptions: relay.subscribed.length, skips: relay.totalSkips };
+      return { viewers: relay.viewerCount, hlsStreams: hls.streamCount, subscriptions: sources.subscribed.length, skips: relay.totalSkips };
     },
   };
 }

@@ -1,4 +1,4 @@
-import { LivePlayer, type PlayerStats } from "./player.js";
+import { choosePlayer, createPlayer, type Player, type PlayerChoice, type PlayerStats } from "./player.js";
 
 interface DeviceView {
   id: string;
@@ -10,7 +10,7 @@ interface DeviceView {
 declare global {
   interface Window {
     /** Players on the page, for people and tests that look under the hood. */
-    picket: { players: Record<string, LivePlayer> };
+    picket: { players: Record<string, Player> };
   }
 }
 
@@ -35,19 +35,26 @@ function toast(text: string, kind: "ok" | "error" = "ok"): void {
 }
 
 function describe(s: PlayerStats): string {
+  const path = `path: ${s.path}${s.engine === "" ? "" : ` (${s.engine})`}`;
   switch (s.state) {
     case "live":
-      return `${s.fps.toFixed(0)} fps · ${s.kbps} kbit/s · ${s.latencyMs.toFixed(0)} ms · ${s.profile} ${s.width}×${s.height}`;
+      return [
+        path,
+        `${s.fps.toFixed(0)} fps`,
+        ...(s.kbps > 0 ? [`${s.kbps} kbit/s`] : []),
+        ...(s.latencyMs > 0 ? [`${s.latencyMs.toFixed(0)} ms`] : []),
+        `${s.profile} ${s.width}×${s.height}`,
+      ].join(" · ");
     case "unsupported":
-      return "this browser cannot decode the live stream (no WebCodecs)";
+      return `${path} · this browser cannot play the live stream this way`;
     case "source-lost":
-      return "camera not sending; waiting for it…";
+      return `${path} · camera not sending; waiting for it…`;
     default:
-      return `${s.state}…`;
+      return `${path} · ${s.state}…`;
   }
 }
 
-function tile(device: DeviceView): HTMLElement {
+async function tile(device: DeviceView, choice: PlayerChoice): Promise<HTMLElement> {
   const figure = el("figure", { class: "tile", "data-device": device.id });
   const overlay = el("div", { class: "overlay" }, "connecting…");
   const caption = el("figcaption");
@@ -80,7 +87,7 @@ function tile(device: DeviceView): HTMLElement {
     note.textContent = cam?.onDemand === 1 ? (cam.capturing === 1 ? "camera on demand: on" : "camera on demand: off, no clip pre-roll") : "";
   });
   badges.get(device.id)?.(device);
-  const player = new LivePlayer(device.id, profile, (s) => {
+  const player = await createPlayer(choice, device.id, profile, (s) => {
     overlay.textContent = describe(s);
     figure.dataset.state = s.state;
   });
@@ -111,8 +118,14 @@ async function main(): Promise<void> {
   document.title = `Picket · ${self}`;
   (document.getElementById("device") as HTMLElement).textContent = self;
   const shown = devices.filter((d) => d.id === self || d.online);
+  const choice = await choosePlayer(params);
   grid.dataset.count = String(shown.length);
-  grid.replaceChildren(...shown.map(tile));
+  try {
+    grid.replaceChildren(...(await Promise.all(shown.map((d) => tile(d, choice)))));
+  } catch (err) {
+    // The MSE and HLS players are separate files, fetched now: a network hiccup can lose them.
+    toast(`Could not load the ${choice.path} player: ${String(err)}. Reload the page to try again.`, "error");
+  }
   window.setInterval(() => void refresh().catch(() => undefined), 2_000);
 }
 

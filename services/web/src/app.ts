@@ -1,6 +1,6 @@
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteHandlerMethod } from "fastify";
 import fastifyStatic from "@fastify/static";
 import { PirInject, TestAlarmReply, decodeJson, subjects } from "@picket/contracts";
 import { VERSION, natsErrors, type Logger, type NatsConnection, type Registry } from "@picket/runtime";
@@ -15,6 +15,8 @@ export interface AppDeps {
   health: () => { ok: boolean; [k: string]: unknown };
   /** Where index.html and the compiled client live. */
   publicDirs?: string[];
+  /** Serves `/hls/*` (the stream service's HLS, proxied). */
+  hls?: RouteHandlerMethod;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +70,8 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return reply.status(h.ok ? 200 : 503).send(h);
   });
   app.get("/metrics", async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
+
+  if (deps.hls !== undefined) app.get("/hls/*", deps.hls);
 
   app.get("/api/devices", async () => ({ self: deps.device, devices: deps.directory.list(Date.now()) }));
 

@@ -3,6 +3,7 @@ import { VERSION, bootService, connectBus, runMain, startHeartbeat, subscribeJso
 import { buildApp } from "./app.js";
 import { webConfig } from "./config.js";
 import { DeviceDirectory } from "./device-directory.js";
+import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
 
 const { cfg, log, lc, metrics } = bootService("web", webConfig);
@@ -15,7 +16,8 @@ await runMain(log, lc, async () => {
   const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => directory.record(hb, Date.now()), { log, metrics });
   lc.add("heartbeats", () => beats.unsubscribe());
   const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log });
-  const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }) });
+  const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log });
+  const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }), hls });
   app.server.on("upgrade", (req, socket, head) => {
     // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
     socket.on("error", () => socket.destroy());

@@ -1,0 +1,79 @@
+import { decodeLiveFrame, type LiveControl, type LiveFrame } from "@picket/contracts/live-frame";
+
+export type LiveInfo = Extract<LiveControl, { type: "info" }>;
+
+export interface LiveSocketEvents {
+  /** A socket opened (the first or a reconnection); the stream starts again at a keyframe. */
+  opened(): void;
+  control(msg: LiveControl): void;
+  /** `bytes` is the whole websocket message, header included. */
+  frame(f: LiveFrame, bytes: number): void;
+  /** The socket closed; a new one follows after a backoff. */
+  closed(): void;
+}
+
+const isLiveControl = (v: unknown): v is LiveControl => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
+
+/**
+ * The live websocket of one camera and profile (`/api/live/<device>/<profile>`), shared by the
+ * WebCodecs and MSE paths: binary messages are frames (contracts/live-frame), text messages
+ * JSON control. Reconnects by itself with capped exponential backoff until stopped.
+ */
+export class LiveSocket {
+  private ws: WebSocket | undefined;
+  private retryMs = 500;
+  private retryTimer: number | undefined;
+  private stopped = false;
+  private badMessages = 0;
+
+  constructor(
+    private readonly device: string,
+    private readonly profile: string,
+    private readonly on: LiveSocketEvents,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.ws?.close();
+  }
+
+  private connect(): void {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(`${proto}//${location.host}/api/live/${encodeURIComponent(this.device)}/${encodeURIComponent(this.profile)}`);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    ws.onopen = () => {
+      this.retryMs = 500;
+      this.on.opened();
+    };
+    ws.onmessage = (ev: MessageEvent<ArrayBuffer | string>) => {
+      let parsed: { control: LiveControl } | { frame: LiveFrame; bytes: number } | undefined;
+      try {
+        if (typeof ev.data === "string") {
+          const msg: unknown = JSON.parse(ev.data);
+          if (isLiveControl(msg)) parsed = { control: msg };
+        } else {
+          parsed = { frame: decodeLiveFrame(ev.data), bytes: ev.data.byteLength };
+        }
+      } catch (err) {
+        // A malformed message is skipped; the stream goes on with the next one.
+        if (this.badMessages++ % 100 === 0) console.warn("skipped a malformed live message", err);
+      }
+      if (parsed === undefined) return;
+      if ("control" in parsed) this.on.control(parsed.control);
+      else this.on.frame(parsed.frame, parsed.bytes);
+    };
+    ws.onclose = () => {
+      if (this.stopped || this.ws !== ws) return;
+      this.on.closed();
+      this.retryTimer = window.setTimeout(() => this.connect(), this.retryMs);
+      this.retryMs = Math.min(5_000, this.retryMs * 2);
+    };
+  }
+}

@@ -1,0 +1,56 @@
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import { isDeviceId, isProfileName } from "@picket/contracts";
+import type { Logger } from "@picket/runtime";
+
+const PATH = /^\/hls\/([^/?]+)\/([^/?]+)\/([A-Za-z0-9._-]{1,64})(\?.*)?$/;
+/** The upstream's headers that matter to a player; the rest stays between the services. */
+const PASSED = ["content-type", "content-length", "cache-control"] as const;
+
+/**
+ * `GET /hls/<device>/<profile>/<file>` on the web port, forwarded to the stream service's
+ * HLS (query included, for blocking playlist reloads) so one port serves everything. The
+ * upstream request ends when the player goes away, so a held request does not linger.
+ */
+export function createHlsProxy(opts: { streamUrl: string; log: Logger }) {
+  const log = opts.log.child({ module: "hls-proxy" });
+  const base = new URL(opts.streamUrl.replace(/^ws/, "http"));
+  const request = base.protocol === "https:" ? httpsRequest : httpRequest;
+
+  return (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
+    const m = PATH.exec(req.url);
+    if (m === null) return reply.status(404).type("text/plain").send("expected /hls/<device>/<profile>/index.m3u8\n");
+    let device = "";
+    let profile = "";
+    try {
+      device = decodeURIComponent(m[1] as string);
+      profile = decodeURIComponent(m[2] as string);
+    } catch {
+      // a malformed escape leaves the names empty, which fails the checks below
+    }
+    if (!isDeviceId(device) || !isProfileName(profile)) return reply.status(400).type("text/plain").send("bad device or profile name\n");
+    const upstream = request(
+      { host: base.hostname, port: base.port, method: req.method, path: `/hls/${device}/${profile}/${m[3] as string}${m[4] ?? ""}` },
+      (res) => {
+        for (const name of PASSED) {
+          const value = res.headers[name];
+          if (value !== undefined) void reply.header(name, value);
+        }
+        void reply.status(res.statusCode ?? 502).send(res);
+      },
+    );
+    let playerGone = false;
+    upstream.on("error", (err) => {
+      if (playerGone || reply.raw.headersSent) return;
+      log.warn({ err: { message: err.message }, device, profile }, "stream service unreachable");
+      void reply.status(502).type("text/plain").send("stream service unreachable\n");
+    });
+    reply.raw.on("close", () => {
+      playerGone = !reply.raw.writableFinished;
+      upstream.destroy();
+    });
+    upstream.end();
+    return reply;
+  };
+}
