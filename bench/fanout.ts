@@ -24,6 +24,7 @@ import { readVideoHeaders, subjects } from "@picket/contracts";
 import { connectBus, createLogger } from "@picket/runtime";
 import { metricTotal } from "../test/support/bus.js";
 import { freePort } from "../test/support/ports.js";
+import { viewerQuery } from "../test/support/services.js";
 import { startStack } from "../test/support/stack.js";
 import { childrenOf, findNatsServer, memory } from "./lib/proc.js";
 import { percentile, report, summary } from "./lib/result.js";
@@ -133,7 +134,7 @@ async function main(): Promise<void> {
     // One profile and motion detection off: neither is on the path measured, and their CPU would only crowd this 2-core box.
     envFor: { camera: { PICKET_CAMERA_SOURCE: `file:${clip}`, PICKET_CAMERA_PROFILES: `high:1280x720@${BITRATE_KBPS}`, PICKET_CAMERA_FPS: "25", PICKET_MOTION_FPS: "0" } },
   });
-  const url = `ws://127.0.0.1:${streamPort}/live/${stack.device}/high`;
+  const url = `ws://127.0.0.1:${streamPort}/live/${stack.device}/high${viewerQuery(stack.device)}`;
   const streamPid = stack.get("stream").pid as number;
   const cameraPid = stack.get("camera").pid as number;
 

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { testBus } from "./support/bus.js";
 import WebSocket from "ws";
 import { freePort, waitFor } from "./support/ports.js";
+import { viewerQuery } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 import { jpegDimensions } from "./support/telegram-api.js";
 
@@ -76,7 +77,7 @@ describe("camera on demand", () => {
     cleanups.push(() => stack.stop());
     const camera = stack.get("camera");
     const frames: number[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${streamPort}/live/${stack.device}/high`);
+    const ws = new WebSocket(`ws://127.0.0.1:${streamPort}/live/${stack.device}/high${viewerQuery(stack.device)}`);
     cleanups.push(async () => ws.terminate());
     ws.on("message", (data: Buffer, isBinary: boolean) => {
       if (isBinary) frames.push(decodeLiveFrame(new Uint8Array(data)).seq);

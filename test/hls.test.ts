@@ -4,10 +4,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { readVideoHeaders, subjects } from "@picket/contracts";
+import { readFragments } from "@picket/contracts/testing";
 import type { NatsConnection } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { NalType, nalType, splitAnnexB } from "../services/camera/src/h264.js";
-import { readFragments } from "../services/stream/src/testing/mp4-boxes.js";
 import { testBus } from "./support/bus.js";
 import { freePort, waitFor } from "./support/ports.js";
 import { startStack, type Stack } from "./support/stack.js";
@@ -124,7 +124,7 @@ describe("HLS", () => {
     expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
     expect(res.headers.get("cache-control")).toBe("no-cache");
     const pl = parsePlaylist(await res.text());
-    expect(pl.tags.slice(0, 5)).toEqual(["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-TARGETDURATION:2", "#EXT-X-PART-INF:PART-TARGET=0.5", "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5"]);
+    expect(pl.tags.slice(0, 5)).toEqual(["#EXTM3U", "#EXT-X-VERSION:6", "#EXT-X-TARGETDURATION:2", "#EXT-X-PART-INF:PART-TARGET=0.5", "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1"]);
     expect(pl.tags).toContain('#EXT-X-MAP:URI="init.mp4"');
     expect(pl.tags.some((t) => t.startsWith("#EXT-X-MEDIA-SEQUENCE:"))).toBe(true);
     // The camera's GOP is 2 s at 25 fps: a segment per keyframe, parts of at most 0.5 s.

@@ -15,7 +15,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { metricTotal, testBus } from "./support/bus.js";
 import { freePort, waitFor } from "./support/ports.js";
-import { ServiceProcess, baseEnv, type LogLine } from "./support/services.js";
+import { ServiceProcess, baseEnv, viewerQuery, type LogLine } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -64,7 +64,7 @@ async function streamStack(cameraEnv: Record<string, string>): Promise<{ stack: 
   cleanups.push(() => stack.stop());
   const nc = await testBus(stack.nats.url);
   cleanups.push(() => nc.close());
-  return { stack, streamPort, nc, url: `ws://127.0.0.1:${streamPort}/live/${stack.device}/high` };
+  return { stack, streamPort, nc, url: `ws://127.0.0.1:${streamPort}/live/${stack.device}/high${viewerQuery(stack.device)}` };
 }
 
 interface Received {
@@ -251,6 +251,28 @@ describe("live view: slow viewers and a lost source at the stream service", () =
     expect(fastLeft.skips).toBe(0);
     expect(slowLeft.skips).toBeGreaterThanOrEqual(1);
     expect(await metricTotal(streamPort, "picket_stream_viewer_skips_total")).toBe(slowLeft.skips);
+  });
+
+  it("skips a viewer whose acknowledgements fall a second behind, though its socket drains, and it resumes at a keyframe when it catches up", async () => {
+    const { url } = await streamStack({ ...LEAN_CAMERA });
+    const v = await viewer(url);
+    const ack = (seq: number) => v.ws.send(JSON.stringify({ type: "ack", seq }));
+    await waitFor("frames", () => v.frames.length >= 10 || undefined, 20_000);
+    ack((v.frames.at(-1) as Received).seq);
+    // It reads on but stops acknowledging, as a phone whose network holds the frames would look:
+    // the stream service stops sending to it though its socket's queue is empty.
+    const stoppedAt = v.frames.length;
+    await waitFor("the stream service to stop sending", () => (v.frames.length > stoppedAt && wallMs() - (v.frames.at(-1) as Received).at > 600) || undefined, 10_000);
+    const sentUnacked = v.frames.length - stoppedAt;
+    // About a second of frames (25 fps) went out unacknowledged, not megabytes' worth.
+    expect(sentUnacked).toBeGreaterThan(10);
+    expect(sentUnacked).toBeLessThan(60);
+    // Caught up: it acknowledges everything; frames resume at a keyframe, after a gap.
+    ack((v.frames.at(-1) as Received).seq);
+    const resumeFrom = v.frames.length;
+    await waitFor("frames again", () => v.frames.length > resumeFrom + 5 || undefined, 10_000);
+    expect(v.frames[resumeFrom]?.key).toBe(true);
+    expect(firstGap(v.frames, resumeFrom)).toBe(resumeFrom);
   });
 
   it("keeps viewers' sockets open through a camera killed and started again: source-lost, then live from a keyframe", async () => {

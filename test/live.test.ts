@@ -4,7 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { launchChromium } from "./support/chromium.js";
 import { freePort, waitFor } from "./support/ports.js";
-import { ServiceProcess, baseEnv } from "./support/services.js";
+import { signLiveToken } from "@picket/runtime";
+import { ServiceProcess, TEST_LIVE_SECRET, baseEnv, viewerQuery } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -12,20 +13,33 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function liveStack(): Promise<{ stack: Stack; web: string }> {
+async function liveStack(): Promise<{ stack: Stack; web: string; stream: string }> {
   const [httpPort, streamPort] = [await freePort(), await freePort()];
   const stack = await startStack({
     services: ["camera", "stream", "web"],
     env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}` },
   });
   cleanups.push(() => stack.stop());
-  return { stack, web: `http://127.0.0.1:${httpPort}` };
+  return { stack, web: `http://127.0.0.1:${httpPort}`, stream: `http://127.0.0.1:${streamPort}` };
 }
 
 async function browser(): Promise<Browser> {
   const b = await launchChromium();
   cleanups.push(() => b.close());
   return b;
+}
+
+/** The HTTP status a websocket upgrade was refused with, or "open". */
+function upgrade(url: string, headers: Record<string, string> = {}): Promise<number | "open"> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url, { headers });
+    ws.once("open", () => {
+      ws.terminate();
+      resolve("open");
+    });
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("error", () => undefined);
+  });
 }
 
 /** A raw viewer socket that records control messages and frames as they arrive. */
@@ -44,6 +58,32 @@ function viewer(url: string): Promise<{ ws: WebSocket; controls: LiveControl[]; 
 }
 
 describe("live view", () => {
+  it("lets no one watch from the stream port without the web's token, nor a page of another site through the web", async () => {
+    const { stack, web, stream } = await liveStack();
+    const d = stack.device;
+    const ws = stream.replace("http", "ws");
+    expect(await upgrade(`${ws}/live/${d}/high`)).toBe(401);
+    const expired = `?token=${signLiveToken(TEST_LIVE_SECRET, { device: d, profile: "*", exp: Date.now() - 1, sub: "test" })}`;
+    expect(await upgrade(`${ws}/live/${d}/high${expired}`)).toBe(401);
+    const forged = `?token=${signLiveToken("not-the-secret-not-the-secret-not-the-secret", { device: d, profile: "*", exp: Date.now() + 60_000 })}`;
+    expect(await upgrade(`${ws}/live/${d}/high${forged}`)).toBe(401);
+    expect(await upgrade(`${ws}/live/other-camera/high${viewerQuery(d)}`)).toBe(401);
+    expect(await upgrade(`${ws}/live/${d}/high${viewerQuery(d)}`)).toBe("open");
+    expect((await fetch(`${stream}/hls/${d}/high/index.m3u8`)).status).toBe(401);
+
+    // Through the web: a page of this site is served, another site's page is refused.
+    const webWs = web.replace("http", "ws");
+    expect(await upgrade(`${webWs}/api/live/${d}/high`, { origin: "http://evil.example" })).toBe(403);
+    const v = await viewer(`${webWs}/api/live/${d}/high`);
+    await waitFor("frames through the web", () => v.frames.length >= 10 || undefined, 20_000);
+    // A tokened HLS playlist lists its files with the token, so a player given the URL fetches them all.
+    const playlist = await (await fetch(`${stream}/hls/${d}/high/index.m3u8${viewerQuery(d)}`)).text();
+    const uris = playlist.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(uris.length).toBeGreaterThan(0);
+    for (const uri of uris) expect(uri).toMatch(/\?token=/);
+    expect((await fetch(`${stream}/hls/${d}/high/${uris[0]}`)).status).toBe(200);
+  });
+
   it("plays in Chromium through WebCodecs: at least 50 frames decoded in 5 s and the picture changes", async () => {
     const { stack, web } = await liveStack();
     const page = await (await browser()).newPage({ viewport: { width: 1280, height: 800 } });

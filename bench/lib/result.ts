@@ -31,8 +31,8 @@ export function summary(values: number[]): { n: number; p50?: number; p95?: numb
   return { n: values.length, p50: r(percentile(values, 50)), p95: r(percentile(values, 95)), p99: r(percentile(values, 99)), max: r(Math.max(...values)), min: r(Math.min(...values)) };
 }
 
-/** Prints the figure and writes bench/results/<name>.json. */
-export function report(result: BenchResult): void {
+/** Prints the figure (and its details, unless `printDetails` is false) and writes bench/results/<name>.json. */
+export function report(result: BenchResult, opts: { printDetails?: boolean } = {}): void {
   const out = {
     ...result,
     value: round(result.value),
@@ -43,7 +43,7 @@ export function report(result: BenchResult): void {
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`${result.name}: ${out.value} ${result.unit} (target ${result.target}: ${result.met ? "met" : "NOT met"}) over ${result.samples} samples`);
-  if (result.details !== undefined) console.log(JSON.stringify(result.details, null, 2));
+  if (result.details !== undefined && opts.printDetails !== false) console.log(JSON.stringify(result.details, null, 2));
 }
 
 /** Reports a latency sample (ms) whose headline is its p95 against `targetP95Ms`, with its summary first in the details. */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { signLiveToken } from "@picket/runtime";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -109,7 +110,17 @@ export function baseEnv(natsUrl: string, device: string): Record<string, string>
     PICKET_STREAM_OPS_PORT: "0",
     // The test scene's person would drive the sim PIR; tests drive it themselves.
     PICKET_TEST_SCENE_PIR: "false",
+    // Viewers need the web's token, as with npm start: tests that open the stream port directly sign one (viewerQuery).
+    PICKET_LIVE_SECRET: TEST_LIVE_SECRET,
   };
+}
+
+/** The web and stream services' shared secret in tests. */
+export const TEST_LIVE_SECRET = "test-live-secret-0123456789abcdefghijkl";
+
+/** `?token=…` for watching a camera straight from the stream port, as the web service would sign it. */
+export function viewerQuery(device: string, profile = "*"): string {
+  return `?token=${signLiveToken(TEST_LIVE_SECRET, { device, profile, exp: Date.now() + 3_600_000, sub: "test" })}`;
 }
 
 /**

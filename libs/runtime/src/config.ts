@@ -147,6 +147,15 @@ export const commonConfig = {
   },
 } satisfies ConfigSpec;
 
+/** The secret the web service signs viewer tokens with and the stream service checks them with. */
+export const liveSecretEntry = {
+  env: "PICKET_LIVE_SECRET",
+  schema: z.string().min(32, "must be at least 32 characters").optional(),
+  secret: true,
+  doc: "Shared by the web and stream services: web signs short-lived viewer tokens with it, and the stream serves video only to viewers with one. `npm start` makes a new one each run; set it when the services run apart (containers). Unset, the stream serves anyone who reaches its port.",
+  defaultDoc: "made by npm start",
+} satisfies ConfigEntry;
+
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
 export function opsPortEntry(service: string, def: number) {
   return {

@@ -72,8 +72,8 @@ export const botConfig = {
       .string()
       .refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an http(s) URL")
       .optional(),
-    doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/). Alerts then carry a Live button that opens it.",
-    defaultDoc: "none: no Live button",
+    doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/): alerts link there, and pages served from it may open the cameras.",
+    defaultDoc: "none",
   },
   opsPort: opsPortEntry("bot", 9103),
 } satisfies ConfigSpec;

@@ -1,7 +1,8 @@
-import { commonConfig, env, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, liveSecretEntry, type ConfigSpec } from "@picket/runtime";
 
 export const streamConfig = {
   ...commonConfig,
+  liveSecret: liveSecretEntry,
   port: { env: "PICKET_STREAM_PORT", schema: env.port(8081), doc: "Port of the stream service (viewer websockets, HLS, /healthz, /metrics). The web service proxies to it." },
   host: { env: "PICKET_STREAM_HOST", schema: env.str("127.0.0.1"), doc: "Address the stream service listens on (0.0.0.0 in containers)." },
   highWaterBytes: { env: "PICKET_STREAM_HIGH_WATER_BYTES", schema: env.int(512 * 1024, 16 * 1024, 64 * 1024 * 1024), doc: "A viewer with more than this queued skips to the next keyframe." },

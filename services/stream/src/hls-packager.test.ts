@@ -1,7 +1,7 @@
+import { TIMESCALE } from "@picket/contracts/fmp4";
+import { readFragments } from "@picket/contracts/testing";
 import { describe, expect, it } from "vitest";
-import { TIMESCALE } from "./fmp4.js";
 import { HlsPackager, type HlsSegment } from "./hls-packager.js";
-import { readFragments } from "./testing/mp4-boxes.js";
 import { syntheticVideo } from "./testing/synthetic-video.js";
 
 const FIRST = 1000;

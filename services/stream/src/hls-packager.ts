@@ -1,4 +1,5 @@
-import { TIMESCALE, fragment, initSegment, readAvcConfig, sameAvcConfig, splitNals, toSampleData, type AvcConfig, type Fmp4Sample } from "./fmp4.js";
+import { TIMESCALE, fragment, initSegment, splitNals, type Fmp4Sample } from "@picket/contracts/fmp4";
+import { readAvcConfig, sameAvcConfig, toSampleData, type AvcConfig } from "@picket/contracts/h264";
 import type { AccessUnit } from "./video-sources.js";
 
 /** Complete segments a playlist needs before it is first served (see `ready`). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HlsPackager } from "./hls-packager.js";
-import { renderPlaylist } from "./hls-playlist.js";
+import { renderPlaylist, withToken } from "./hls-playlist.js";
 import { syntheticVideo } from "./testing/synthetic-video.js";
 
 function packaged(frames: number, gop = 50): HlsPackager {
@@ -18,7 +18,7 @@ describe("renderPlaylist", () => {
       "#EXT-X-VERSION:6",
       "#EXT-X-TARGETDURATION:2",
       "#EXT-X-PART-INF:PART-TARGET=0.5",
-      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.5",
+      "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1",
       "#EXT-X-MEDIA-SEQUENCE:7",
       "#EXT-X-DISCONTINUITY-SEQUENCE:0",
       "#EXT-X-INDEPENDENT-SEGMENTS",
@@ -48,5 +48,13 @@ describe("renderPlaylist", () => {
     expect(text).toContain('#EXT-X-MAP:URI="init.mp4?v=1"');
     expect(text).toContain("#EXT-X-DISCONTINUITY-SEQUENCE:1");
     expect(text).toContain("#EXT-X-MEDIA-SEQUENCE:10");
+  });
+});
+
+describe("withToken", () => {
+  it("adds the viewer's token to every file the playlist lists, and leaves tags alone", () => {
+    const playlist = ['#EXTM3U', '#EXT-X-MAP:URI="init.mp4?v=2"', "#EXTINF:2.000,", "seg10.m4s", '#EXT-X-PART:DURATION=0.5,URI="seg11.0.m4s",INDEPENDENT=YES', ""].join("\n");
+    expect(withToken(playlist, "a b").split("\n")).toEqual(['#EXTM3U', '#EXT-X-MAP:URI="init.mp4?v=2&token=a%20b"', "#EXTINF:2.000,", "seg10.m4s?token=a%20b", '#EXT-X-PART:DURATION=0.5,URI="seg11.0.m4s?token=a%20b",INDEPENDENT=YES', ""]);
+    expect(withToken(playlist, null)).toBe(playlist);
   });
 });

@@ -7,8 +7,12 @@ export const hlsUri = {
   part: (msn: number, index: number) => `seg${msn}.${index}.m4s`,
 };
 
-/** How far behind the newest part an LL-HLS player starts, in part targets (RFC 8216bis asks for at least 2). */
-const PART_HOLD_BACK_PARTS = 3;
+/**
+ * How far behind the newest part an LL-HLS player stays, in part targets: RFC 8216bis's
+ * minimum, 2 (1 s). Parts come from memory as soon as their last frame is in, well within
+ * that, and every second here is a second of delay for the viewer.
+ */
+const PART_HOLD_BACK_PARTS = 2;
 /** Parts are listed for the segments in this many target durations from the end of the playlist. */
 const PARTS_LISTED_TARGETS = 3;
 
@@ -55,4 +59,18 @@ export function renderPlaylist(p: PlaylistSource): string {
   const next = p.nextPart;
   lines.push(`#EXT-X-PRELOAD-HINT:TYPE=PART,URI="${hlsUri.part(next.msn, next.index)}"`);
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The playlist with `token` added to every URI it lists (media lines and `URI="…"`
+ * attributes), so a player given a tokened playlist URL fetches everything with it.
+ */
+export function withToken(playlist: string, token: string | null): string {
+  if (token === null || token === "") return playlist;
+  const q = `token=${encodeURIComponent(token)}`;
+  const add = (uri: string) => `${uri}${uri.includes("?") ? "&" : "?"}${q}`;
+  return playlist
+    .split("\n")
+    .map((line) => (line === "" ? line : line.startsWith("#") ? line.replace(/URI="([^"]*)"/g, (_m, uri: string) => `URI="${add(uri)}"`) : add(line)))
+    .join("\n");
 }

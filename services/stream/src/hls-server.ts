@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isDeviceId, isProfileName } from "@picket/contracts";
 import { Gauge, Histogram, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { HlsPackager } from "./hls-packager.js";
-import { renderPlaylist } from "./hls-playlist.js";
+import { renderPlaylist, withToken } from "./hls-playlist.js";
 import type { VideoSources } from "./video-sources.js";
 
 export type HlsFile = { kind: "playlist" } | { kind: "init" } | { kind: "segment"; msn: number } | { kind: "part"; msn: number; index: number };
@@ -142,7 +142,7 @@ export class HlsServer {
           if (m > p.nextPart.msn + 2) return text(res, 400, `_HLS_msn ${m} is too far ahead of the playlist (at ${p.nextPart.msn})`);
           if (!(await this.hold(ch, res, () => p.reached(m, n), blockMs))) return text(res, 503, `segment ${m}${n === undefined ? "" : ` part ${n}`} did not come in time`);
         }
-        return send(res, PLAYLIST_TYPE, "no-cache", renderPlaylist(p));
+        return send(res, PLAYLIST_TYPE, "no-cache", withToken(renderPlaylist(p), query.get("token")));
       }
       case "init":
         return send(res, MEDIA_TYPE, "no-cache", p.init as Uint8Array);

@@ -13,6 +13,8 @@ interface Channel {
   info: Extract<LiveControl, { type: "info" }> | undefined;
   lastSeq: number;
   live: boolean;
+  /** The camera went quiet after sending video (not merely not started yet). */
+  lost: boolean;
   lostTimer: NodeJS.Timeout | undefined;
 }
 
@@ -36,6 +38,7 @@ export class Relay {
   private readonly log: Logger;
   private readonly nowUs: () => number;
   private readonly skips: Counter;
+  private skipCount = 0;
   private readonly viewersGauge: Gauge;
 
   constructor(private readonly opts: RelayOptions) {
@@ -54,11 +57,14 @@ export class Relay {
       ch = this.open(device, profile);
       this.channels.set(key, ch);
     }
-    const viewer = new Viewer(socket, this.opts.marks);
+    const viewer = new Viewer(socket, this.opts.marks, undefined, () => {
+      this.skipCount++;
+      this.skips.inc();
+    });
     ch.viewers.add(viewer);
     this.viewersGauge.set(this.viewerCount);
     if (ch.info !== undefined) socket.send(JSON.stringify(ch.info));
-    socket.send(JSON.stringify({ type: "status", state: ch.live ? "live" : "waiting" } satisfies LiveControl));
+    socket.send(JSON.stringify({ type: "status", state: ch.live ? "live" : ch.lost ? "source-lost" : "waiting" } satisfies LiveControl));
     viewer.start(ch.gop.snapshot());
     return viewer;
   }
@@ -68,7 +74,6 @@ export class Relay {
     const ch = this.channels.get(key);
     if (ch === undefined) return;
     ch.viewers.delete(viewer);
-    this.skips.inc(viewer.skips);
     if (ch.viewers.size === 0) {
       ch.detach();
       clearTimeout(ch.lostTimer);
@@ -84,10 +89,9 @@ export class Relay {
     return n;
   }
 
+  /** Skips of every viewer since start (a slow viewer skipping to the next keyframe), counted as they happen. */
   get totalSkips(): number {
-    let n = 0;
-    for (const ch of this.channels.values()) for (const v of ch.viewers) n += v.skips;
-    return n;
+    return this.skipCount;
   }
 
   close(): void {
@@ -108,6 +112,7 @@ export class Relay {
       info: undefined,
       lastSeq: -1,
       live: false,
+      lost: false,
       lostTimer: undefined,
     };
     ch.detach = this.opts.sources.attach(device, profile, (unit) => this.onFrame(ch, unit));
@@ -131,6 +136,7 @@ export class Relay {
     }
     if (!ch.live) {
       ch.live = true;
+      ch.lost = false;
       this.broadcast(ch, JSON.stringify({ type: "status", state: "live" } satisfies LiveControl));
     }
     this.armLost(ch);
@@ -148,6 +154,7 @@ export class Relay {
     ch.lostTimer = setTimeout(() => {
       if (!ch.live && ch.info !== undefined) return;
       ch.live = false;
+      ch.lost = true;
       ch.gop.clear();
       for (const v of ch.viewers) v.resync();
       this.log.warn({ device: ch.device, profile: ch.profile }, "no video from the camera; viewers told");

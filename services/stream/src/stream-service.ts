@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import { isDeviceId, isProfileName, startPinger } from "@picket/contracts";
-import { watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
-import { HlsServer } from "./hls-server.js";
+import { isDeviceId, isProfileName, parseViewerMessage, startPinger } from "@picket/contracts";
+import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { HlsServer, parseHlsPath } from "./hls-server.js";
+import { checkAccess } from "./viewer-access.js";
 import { Relay } from "./relay.js";
 import { VideoSources } from "./video-sources.js";
 
@@ -15,6 +16,8 @@ export interface StreamServiceDeps {
   sourceTimeoutMs: number;
   hlsIdleMs: number;
   hlsStartTimeoutMs: number;
+  /** Viewers need a token signed with it; unset, anyone who reaches the port may watch. */
+  liveSecret?: string | undefined;
 }
 
 const LIVE_PATH = /^\/live\/([^/]+)\/([^/]+)$/;
@@ -60,6 +63,8 @@ export function createStreamService(deps: StreamServiceDeps) {
     startTimeoutMs: deps.hlsStartTimeoutMs,
     sourceTimeoutMs: deps.sourceTimeoutMs,
   });
+  const refused = new Counter({ name: "picket_stream_viewers_refused_total", help: "Viewers refused (401 no or bad token, 403 another site's page)", labelNames: ["reason"] as const, registers: [deps.metrics.registry] });
+  if (deps.liveSecret === undefined) log.warn("PICKET_LIVE_SECRET is not set: anyone who reaches this port can watch; npm start sets one");
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
   const pinger = startPinger(() => wss.clients);
 
@@ -71,12 +76,23 @@ export function createStreamService(deps: StreamServiceDeps) {
       socket.end("HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\nexpected /live/<device>/<profile>\n");
       return;
     }
+    const access = checkAccess(req, deps.liveSecret, target.device, target.profile);
+    if (!access.ok) {
+      refused.inc({ reason: String(access.status) });
+      log.warn({ ...target, status: access.status, remote: req.socket.remoteAddress }, "viewer refused");
+      socket.end(`HTTP/1.1 ${access.status} ${access.status === 401 ? "Unauthorized" : "Forbidden"}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${access.error}\n`);
+      return;
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       pinger.track(ws);
       ws.on("error", (err) => log.debug({ err }, "viewer socket error"));
-      // Viewers only listen; anything they send is ignored (and size-capped by maxPayload).
       const viewer = relay.join(target.device, target.profile, ws);
-      log.info({ ...target, viewers: relay.viewerCount }, "viewer joined");
+      // A viewer only says which frames it got (size-capped by maxPayload); anything else is ignored.
+      ws.on("message", (data) => {
+        const m = parseViewerMessage(data);
+        if (m !== undefined) viewer.ack(m.seq);
+      });
+      log.info({ ...target, viewers: relay.viewerCount, who: access.who }, "viewer joined");
       ws.once("close", () => {
         relay.leave(target.device, target.profile, viewer);
         log.info({ ...target, viewers: relay.viewerCount, skips: viewer.skips, sent: viewer.sent }, "viewer left");
@@ -87,7 +103,20 @@ export function createStreamService(deps: StreamServiceDeps) {
   return {
     handleUpgrade,
     /** Serves `/hls/…`; false for other paths. */
-    handleRequest: (req: IncomingMessage, res: ServerResponse): boolean => hls.handle(req, res),
+    handleRequest: (req: IncomingMessage, res: ServerResponse): boolean => {
+      const target = parseHlsPath(req.url);
+      if (target === undefined) return false;
+      if (target.ok) {
+        const access = checkAccess(req, deps.liveSecret, target.device, target.profile);
+        if (!access.ok) {
+          refused.inc({ reason: String(access.status) });
+          res.writeHead(access.status, { "content-type": "text/plain; charset=utf-8", "cache-control": "no-cache" });
+          res.end(`${access.error}\n`);
+          return true;
+        }
+      }
+      return hls.handle(req, res);
+    },
     async stop(): Promise<void> {
       pinger.stop();
       for (const ws of wss.clients) ws.close(1001, "server shutting down");

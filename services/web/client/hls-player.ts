@@ -1,5 +1,6 @@
 import type Hls from "hls.js";
-import { StatsKeeper, type Player, type PlayerStats } from "./stats.js";
+import { BasePlayer, createLiveVideo } from "./player-base.js";
+import type { PlayerStats } from "./stats.js";
 
 export type HlsEngine = "native" | "hls.js";
 
@@ -41,9 +42,8 @@ export function playlistEdgeMs(playlist: string): number | undefined {
  * hls.js, loaded only then. Latency comes from the playlist's program date-times, which the
  * stream service sets to capture time. Loads again by itself when playback stops advancing.
  */
-export class HlsPlayer implements Player {
+export class HlsPlayer extends BasePlayer {
   readonly element: HTMLVideoElement;
-  private readonly keeper: StatsKeeper;
   private readonly url: string;
   private hls: Hls | undefined;
   private engine: HlsEngine = "native";
@@ -66,25 +66,12 @@ export class HlsPlayer implements Player {
     onStats: (s: PlayerStats) => void,
     private readonly prefer: HlsEngine | "auto" = "auto",
   ) {
-    this.keeper = new StatsKeeper("hls", profile, onStats);
+    super("hls", profile, onStats);
     this.url = hlsUrl(device, profile);
-    const video = document.createElement("video");
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
+    const video = createLiveVideo();
     video.addEventListener("error", () => this.engine === "native" && this.retry(`video error ${video.error?.code ?? "?"}`));
     video.addEventListener("loadedmetadata", () => this.keeper.describe({ width: video.videoWidth, height: video.videoHeight }));
     this.element = video;
-  }
-
-  get stats(): PlayerStats {
-    return this.keeper.stats;
-  }
-  get latencies(): number[] {
-    return this.keeper.latencies;
-  }
-  get join() {
-    return this.keeper.join;
   }
 
   static nativeSupported(): boolean {

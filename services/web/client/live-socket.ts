@@ -12,6 +12,9 @@ export interface LiveSocketEvents {
   closed(): void;
 }
 
+/** The player acknowledges every this many frames (200 ms at 25 fps). */
+const ACK_EVERY_FRAMES = 5;
+
 const isLiveControl = (v: unknown): v is LiveControl => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
 
 /**
@@ -25,6 +28,8 @@ export class LiveSocket {
   private retryTimer: number | undefined;
   private stopped = false;
   private badMessages = 0;
+  /** Frames since the last ack. */
+  private unacked = 0;
 
   constructor(
     private readonly device: string,
@@ -67,7 +72,14 @@ export class LiveSocket {
       }
       if (parsed === undefined) return;
       if ("control" in parsed) this.on.control(parsed.control);
-      else this.on.frame(parsed.frame, parsed.bytes);
+      else {
+        this.on.frame(parsed.frame, parsed.bytes);
+        // Tells the server how far this viewer got: one that falls a second behind skips to a keyframe.
+        if (++this.unacked >= ACK_EVERY_FRAMES && ws.readyState === WebSocket.OPEN) {
+          this.unacked = 0;
+          ws.send(JSON.stringify({ type: "ack", seq: parsed.frame.seq }));
+        }
+      }
     };
     ws.onclose = () => {
       if (this.stopped || this.ws !== ws) return;

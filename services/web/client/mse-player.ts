@@ -1,8 +1,10 @@
-import type { LiveControl, LiveFrame } from "@picket/contracts/live-frame";
-import { TIMESCALE, codecOf, frameFragment, initSegment, readAvcConfig, sameAvcConfig, splitNals, toSampleData, type AvcConfig } from "./fmp4.js";
-import { LiveSocket, type LiveInfo } from "./live-socket.js";
+import { TIMESCALE, fragment, initSegment, splitNals } from "@picket/contracts/fmp4";
+import { codecOf, readAvcConfig, sameAvcConfig, toSampleData, type AvcConfig } from "@picket/contracts/h264";
+import type { LiveFrame } from "@picket/contracts/live-frame";
+import type { LiveInfo } from "./live-socket.js";
 import { MseSink, mediaSourceClass } from "./mse-sink.js";
-import { StatsKeeper, type Player, type PlayerStats } from "./stats.js";
+import { SocketPlayer, createLiveVideo } from "./player-base.js";
+import type { PlayerStats } from "./stats.js";
 
 /** A pts step outside this range starts a new stretch of the media timeline (µs). */
 const MAX_STEP_US = 1_000_000;
@@ -16,14 +18,11 @@ const REMEMBERED = 600;
  * timeline follows the camera's pts, so each frame shown is matched back to its capture time
  * (requestVideoFrameCallback) for the latency figure.
  */
-export class MsePlayer implements Player {
+export class MsePlayer extends SocketPlayer {
   readonly element: HTMLVideoElement;
-  private readonly keeper: StatsKeeper;
-  private readonly socket: LiveSocket;
   private info: LiveInfo | undefined;
   private config: AvcConfig | undefined;
   private sink: MseSink | undefined;
-  private needKey = true;
   private fragmentSeq = 1;
   /** Added to a frame's pts to place it on the media timeline; unset until the first frame. */
   private offsetUs: number | undefined;
@@ -38,32 +37,10 @@ export class MsePlayer implements Player {
   private stopped = false;
 
   constructor(device: string, profile: string, onStats: (s: PlayerStats) => void) {
-    this.keeper = new StatsKeeper("mse", profile, onStats);
-    const video = document.createElement("video");
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
+    super("mse", device, profile, onStats);
+    const video = createLiveVideo();
     video.addEventListener("error", () => this.sinkFailed(`video error ${video.error?.code ?? "?"}: ${video.error?.message ?? ""}`));
     this.element = video;
-    this.socket = new LiveSocket(device, profile, {
-      opened: () => {
-        this.needKey = true;
-        this.keeper.opened();
-      },
-      control: (msg) => this.control(msg),
-      frame: (f, bytes) => this.frame(f, bytes),
-      closed: () => this.keeper.setState("reconnecting"),
-    });
-  }
-
-  get stats(): PlayerStats {
-    return this.keeper.stats;
-  }
-  get latencies(): number[] {
-    return this.keeper.latencies;
-  }
-  get join() {
-    return this.keeper.join;
   }
 
   /** A MediaSource that takes H.264 in fMP4 (constrained baseline 3.1, what cameras send). */
@@ -88,18 +65,12 @@ export class MsePlayer implements Player {
     this.element.load();
   }
 
-  private control(msg: LiveControl): void {
-    if (msg.type === "info") {
-      this.info = msg;
-      this.keeper.describe({ width: msg.width, height: msg.height });
-    } else if (msg.type === "status") {
-      this.keeper.setState(msg.state);
-      if (msg.state !== "live") this.needKey = true;
-    }
+  protected described(info: LiveInfo): void {
+    this.info = info;
+    this.keeper.describe({ width: info.width, height: info.height });
   }
 
-  private frame(f: LiveFrame, bytes: number): void {
-    this.keeper.received(bytes, f.seq);
+  protected frame(f: LiveFrame): void {
     if ((this.needKey && !f.key) || this.info === undefined) return;
     const nals = splitNals(f.data);
     if (f.key) {
@@ -113,7 +84,7 @@ export class MsePlayer implements Player {
     this.byTick.set(tick, { capturedUs: f.capturedUs, seq: f.seq });
     if (this.byTick.size > REMEMBERED) this.byTick.delete(this.byTick.keys().next().value as number);
     const durationTicks = Math.max(1, Math.round((this.frameUs * TIMESCALE) / 1e6));
-    sink.append(frameFragment(config, this.fragmentSeq++, { data: toSampleData(nals), key: f.key, decodeTick: tick, durationTicks }), f.key ? tick / TIMESCALE : undefined);
+    sink.append(fragment(config, this.fragmentSeq++, tick, [{ data: toSampleData(nals), duration: durationTicks, key: f.key }]), f.key ? tick / TIMESCALE : undefined);
   }
 
   /**
@@ -137,7 +108,7 @@ export class MsePlayer implements Player {
 
   /** A new MediaSource for a new decoder configuration; false when it cannot be had (yet). */
   private open(config: AvcConfig): boolean {
-    const codec = codecOf(config.sps);
+    const codec = codecOf(config);
     const mime = `video/mp4; codecs="${codec}"`;
     if (mediaSourceClass()?.isTypeSupported(mime) !== true) {
       this.keeper.setState("unsupported");

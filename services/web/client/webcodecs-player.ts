@@ -1,6 +1,7 @@
-import type { LiveControl, LiveFrame } from "@picket/contracts/live-frame";
-import { LiveSocket, type LiveInfo } from "./live-socket.js";
-import { StatsKeeper, type Player, type PlayerStats } from "./stats.js";
+import type { LiveFrame } from "@picket/contracts/live-frame";
+import type { LiveInfo } from "./live-socket.js";
+import { SocketPlayer, createLiveVideo } from "./player-base.js";
+import type { PlayerStats } from "./stats.js";
 
 /** Where decoded frames go: a <video> fed by a track generator, or a canvas. */
 interface FrameSink {
@@ -24,10 +25,7 @@ function createSink(): FrameSink {
   if (typeof MediaStreamTrackGenerator === "function") {
     const generator = new MediaStreamTrackGenerator({ kind: "video" });
     const writer = generator.writable.getWriter();
-    const video = document.createElement("video");
-    video.muted = true;
-    video.autoplay = true;
-    video.playsInline = true;
+    const video = createLiveVideo();
     video.srcObject = new MediaStream([generator]);
     let pending = 0;
     return {
@@ -69,43 +67,22 @@ function createSink(): FrameSink {
  * the first picture comes at once), tells its latency from the capture time each frame
  * carries, and reconnects by itself.
  */
-export class WebCodecsPlayer implements Player {
-  private readonly keeper: StatsKeeper;
-  private readonly socket: LiveSocket;
+export class WebCodecsPlayer extends SocketPlayer {
   private readonly sink: FrameSink;
   private decoder: VideoDecoder | undefined;
   private info: LiveInfo | undefined;
-  private needKey = true;
   /** Capture time and sequence number by pts, for the frames in the decoder. */
   private readonly inFlight = new Map<number, { capturedUs: number; seq: number }>();
   private decoderErrors = 0;
   private stopped = false;
 
   constructor(device: string, profile: string, onStats: (s: PlayerStats) => void) {
-    this.keeper = new StatsKeeper("webcodecs", profile, onStats);
+    super("webcodecs", device, profile, onStats);
     this.sink = WebCodecsPlayer.supported ? createSink() : { element: document.createElement("canvas"), resize: () => undefined, draw: (f) => f.close() };
-    this.socket = new LiveSocket(device, profile, {
-      opened: () => {
-        this.needKey = true;
-        this.keeper.opened();
-      },
-      control: (msg) => this.control(msg),
-      frame: (f, bytes) => this.frame(f, bytes),
-      closed: () => this.keeper.setState("reconnecting"),
-    });
   }
 
   get element(): HTMLVideoElement | HTMLCanvasElement {
     return this.sink.element;
-  }
-  get stats(): PlayerStats {
-    return this.keeper.stats;
-  }
-  get latencies(): number[] {
-    return this.keeper.latencies;
-  }
-  get join() {
-    return this.keeper.join;
   }
 
   static get supported(): boolean {
@@ -126,16 +103,11 @@ export class WebCodecsPlayer implements Player {
     if (this.decoder?.state === "configured") this.decoder.close();
   }
 
-  private control(msg: LiveControl): void {
-    if (msg.type === "info") {
-      const changed = this.info?.codec !== msg.codec || this.info.width !== msg.width || this.info.height !== msg.height;
-      this.info = msg;
-      this.keeper.describe({ codec: msg.codec, width: msg.width, height: msg.height });
-      if (changed || this.decoder === undefined) this.configure();
-    } else if (msg.type === "status") {
-      this.keeper.setState(msg.state);
-      if (msg.state !== "live") this.needKey = true;
-    }
+  protected described(info: LiveInfo): void {
+    const changed = this.info?.codec !== info.codec || this.info.width !== info.width || this.info.height !== info.height;
+    this.info = info;
+    this.keeper.describe({ codec: info.codec, width: info.width, height: info.height });
+    if (changed || this.decoder === undefined) this.configure();
   }
 
   private configure(): void {
@@ -174,8 +146,7 @@ export class WebCodecsPlayer implements Player {
       .catch(() => this.keeper.setState("unsupported"));
   }
 
-  private frame(f: LiveFrame, bytes: number): void {
-    this.keeper.received(bytes, f.seq);
+  protected frame(f: LiveFrame): void {
     if (this.decoder === undefined || this.decoder.state !== "configured") return;
     if (this.needKey && !f.key) return;
     // A decoder that cannot keep up skips to the next keyframe instead of drifting behind.

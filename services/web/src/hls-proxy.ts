@@ -3,6 +3,7 @@ import { request as httpsRequest } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { isDeviceId, isProfileName } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
+import { withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
 const PATH = /^\/hls\/([^/?]+)\/([^/?]+)\/([A-Za-z0-9._-]{1,64})(\?.*)?$/;
 /** The upstream's headers that matter to a player; the rest stays between the services. */
@@ -13,7 +14,7 @@ const PASSED = ["content-type", "content-length", "cache-control"] as const;
  * HLS (query included, for blocking playlist reloads) so one port serves everything. The
  * upstream request ends when the player goes away, so a held request does not linger.
  */
-export function createHlsProxy(opts: { streamUrl: string; log: Logger }) {
+export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: ViewerTokens }) {
   const log = opts.log.child({ module: "hls-proxy" });
   const base = new URL(opts.streamUrl.replace(/^ws/, "http"));
   const request = base.protocol === "https:" ? httpsRequest : httpRequest;
@@ -30,8 +31,16 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger }) {
       // a malformed escape leaves the names empty, which fails the checks below
     }
     if (!isDeviceId(device) || !isProfileName(profile)) return reply.status(400).type("text/plain").send("bad device or profile name\n");
+    const token = opts.token?.(device, profile);
     const upstream = request(
-      { host: base.hostname, port: base.port, method: req.method, path: `/hls/${device}/${profile}/${m[3] as string}${m[4] ?? ""}` },
+      {
+        host: base.hostname,
+        port: base.port,
+        method: req.method,
+        // The token goes as a header: in the query the stream would write it into the playlist's URIs for the browser to see.
+        path: `/hls/${device}/${profile}/${m[3] as string}${withViewerToken(m[4] ?? "", undefined)}`,
+        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+      },
       (res) => {
         for (const name of PASSED) {
           const value = res.headers[name];

@@ -1,8 +1,9 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES, startPinger } from "@picket/contracts";
+import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES, parseViewerMessage, startPinger } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
+import { originAllowed, withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
 const PATH = /^\/api\/live\/([^/?]+)\/([^/?]+)$/;
 
@@ -12,7 +13,7 @@ const PATH = /^\/api\/live\/([^/?]+)\/([^/?]+)$/;
  * upstream (loopback would otherwise hide a slow phone behind megabytes of TCP buffers) and
  * applies the viewer policy to the browser's socket itself: behind → skip to a keyframe.
  */
-export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWaterBytes?: number }) {
+export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWaterBytes?: number; token?: ViewerTokens; publicOrigin?: string }) {
   const log = opts.log.child({ module: "live-proxy" });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
   const pairs = new Set<{ browser: WebSocket; upstream: WebSocket }>();
@@ -36,11 +37,22 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
       socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nbad device or profile name\n");
       return true;
     }
+    // A page of another site must not open the cameras with this browser's access (cross-site websocket hijacking).
+    if (!originAllowed(req.headers.origin, req.headers.host, opts.publicOrigin)) {
+      log.warn({ origin: String(req.headers.origin).slice(0, 100), device, profile }, "live socket from another site refused");
+      socket.end("HTTP/1.1 403 Forbidden\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\ncross-site request refused\n");
+      return true;
+    }
     wss.handleUpgrade(req, socket, head, (browser) => {
-      const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}`, { perMessageDeflate: false });
+      const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}${withViewerToken("", opts.token?.(device, profile))}`, { perMessageDeflate: false });
       const pair = { browser, upstream };
       pinger.track(browser);
-      const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) });
+      const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) }, undefined, () => skips++);
+      // The player says which frames it got: a phone behind by a second skips, whatever the socket's queue says.
+      browser.on("message", (data) => {
+        const m = parseViewerMessage(data);
+        if (m !== undefined) policy.ack(m.seq);
+      });
       pairs.add(pair);
       upstream.binaryType = "nodebuffer";
       upstream.on("message", (data: Buffer, isBinary) => {
@@ -57,7 +69,6 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
         if (closed) return;
         closed = true;
         pairs.delete(pair);
-        skips += policy.skips;
         if (browser.readyState === WebSocket.OPEN) browser.close(code, reason);
         if (upstream.readyState === WebSocket.OPEN || upstream.readyState === WebSocket.CONNECTING) upstream.terminate();
       };

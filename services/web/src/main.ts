@@ -5,6 +5,7 @@ import { webConfig } from "./config.js";
 import { DeviceDirectory } from "./device-directory.js";
 import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
+import { viewerTokens } from "./viewer-tokens.js";
 
 const { cfg, log, lc, metrics } = bootService("web", webConfig);
 
@@ -15,8 +16,9 @@ await runMain(log, lc, async () => {
   const directory = new DeviceDirectory(cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5));
   const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => directory.record(hb, Date.now()), { log, metrics });
   lc.add("heartbeats", () => beats.unsubscribe());
-  const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log });
-  const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log });
+  const token = viewerTokens(cfg.liveSecret);
+  const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log, token, ...(cfg.publicUrl === undefined ? {} : { publicOrigin: new URL(cfg.publicUrl).origin }) });
+  const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log, token });
   const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }), hls });
   app.server.on("upgrade", (req, socket, head) => {
     // Node drops its own error listener on upgrade: without one, a client's reset would crash us.

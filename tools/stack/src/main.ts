@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { newLiveSecret } from "@picket/runtime";
 import { SupervisedChild, type ChildSpec } from "./child.js";
 import { formatLogLine, natsLine } from "./log-format.js";
 
@@ -30,6 +31,8 @@ if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL ===
   env.PICKET_NATS_URL = `nats://127.0.0.1:${port}`;
 }
 env.PICKET_EXIT_WITH_PARENT = "1";
+// The web and stream services share it: web vouches for its viewers, the stream port takes no one else.
+if ((process.env.PICKET_LIVE_SECRET ?? "") === "") env.PICKET_LIVE_SECRET = newLiveSecret();
 const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
 specs.push(
   service("camera", /"msg":"camera starting"/),

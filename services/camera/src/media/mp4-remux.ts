@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { toAvcc } from "@picket/contracts/h264";
 import type { EncodedFrame } from "../capture.js";
 import { NalType, nalType, splitAnnexB } from "../h264.js";
 
@@ -147,15 +148,7 @@ function* flvChunks(frames: readonly EncodedFrame[], times: FrameTimes, sps: Uin
       if (t === NalType.aud) return false;
       return !((t === NalType.sps || t === NalType.pps) && known.some((k) => sameBytes(k, n)));
     });
-    const sample = new Uint8Array(nals.reduce((n, nal) => n + 4 + nal.length, 0));
-    const view = new DataView(sample.buffer);
-    let off = 0;
-    for (const nal of nals) {
-      view.setUint32(off, nal.length);
-      sample.set(nal, off + 4);
-      off += 4 + nal.length;
-    }
-    yield videoTag(times.dtsMs[i] as number, times.ctsMs[i] as number, frame.key, 1, sample);
+    yield videoTag(times.dtsMs[i] as number, times.ctsMs[i] as number, frame.key, 1, toAvcc(nals));
   }
 }
 

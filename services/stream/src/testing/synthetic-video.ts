@@ -1,20 +1,6 @@
 import type { VideoMeta } from "@picket/contracts";
+import { AUD, PPS, SPS, annexB, picture } from "@picket/contracts/testing";
 import type { AccessUnit } from "../video-sources.js";
-
-const START = [0, 0, 0, 1];
-export const SPS = Uint8Array.from([0x67, 0x42, 0xc0, 0x1f, 0xda, 0x01, 0x40, 0x16, 0xe8]);
-export const PPS = Uint8Array.from([0x68, 0xce, 0x0f, 0x2c, 0x80]);
-const AUD = Uint8Array.from([0x09, 0xf0]);
-
-/** Joins NAL units as Annex-B. */
-export function annexB(...nals: Uint8Array[]): Uint8Array {
-  return Uint8Array.from(nals.flatMap((n) => [...START, ...n]));
-}
-
-/** A picture NAL unit (IDR or not) whose bytes say which frame it is. */
-export function picture(n: number, key: boolean): Uint8Array {
-  return Uint8Array.from([key ? 0x65 : 0x41, 0x88, (n >> 8) & 0xff, n & 0xff, 0x11, 0x22]);
-}
 
 /**
  * Access units as the camera publishes them, without an encoder: a keyframe (delimiter,

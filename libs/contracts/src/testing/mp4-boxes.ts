@@ -1,4 +1,4 @@
-/** Reads back the few fMP4 boxes the HLS packager writes, for tests. Throws on anything unexpected. */
+/** Reads back the few fMP4 boxes that fmp4.ts writes, for tests. Throws on anything unexpected. */
 
 export interface Box {
   type: string;

@@ -1,4 +1,5 @@
-// Types for the parts of mux.js (which ships none) that the HLS packager uses.
+// Types for the parts of mux.js (which ships none) that fmp4.ts uses. No exported type of
+// this package mentions them, so its declarations need none of this.
 
 declare module "mux.js/lib/mp4/mp4-generator.js" {
   /** The sample flags of a `trun` entry (ISO/IEC 14496-12 8.8.3.1). */
@@ -38,7 +39,7 @@ declare module "mux.js/lib/mp4/mp4-generator.js" {
   }
 
   const generator: {
-    /** `ftyp` and `moov` (with `mvex`), 90 kHz timescale. */
+    /** `ftyp` and `moov` (with `mvex`), 90 kHz timescale, indefinite duration. */
     initSegment(tracks: VideoTrack[]): Uint8Array;
     /** A `moof` whose `trun` data offset assumes an `mdat` follows it directly. */
     moof(sequenceNumber: number, tracks: VideoTrack[]): Uint8Array;

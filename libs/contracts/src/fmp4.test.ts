@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { TIMESCALE, fragment, initSegment, readAvcConfig, sameAvcConfig, splitNals, toSampleData } from "./fmp4.js";
-import { boxes, readFragments } from "./testing/mp4-boxes.js";
-import { PPS, SPS, annexB, picture } from "./testing/synthetic-video.js";
+import { TIMESCALE, fragment, initSegment, splitNals } from "./fmp4.js";
+import { toSampleData } from "./h264.js";
+import { PPS, SPS, boxes, picture, readFragments } from "./testing/index.js";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
-const AUD = Uint8Array.from([0x09, 0xf0]);
 
 describe("splitNals", () => {
   it("splits 3- and 4-byte start codes and drops trailing zero bytes", () => {
@@ -14,27 +13,6 @@ describe("splitNals", () => {
 
   it("returns one NAL unit for a unit without a second start code", () => {
     expect(splitNals(Uint8Array.from([0, 0, 1, 0x41, 9])).map(hex)).toEqual(["4109"]);
-  });
-});
-
-describe("sample data", () => {
-  it("keeps pictures and SEI with 4-byte lengths, and leaves delimiters and parameter sets out", () => {
-    const sei = Uint8Array.from([0x06, 5, 1, 0x80]);
-    const idr = picture(7, true);
-    const data = toSampleData(splitNals(annexB(AUD, SPS, PPS, sei, idr)));
-    expect(hex(data)).toBe(`00000004${hex(sei)}00000006${hex(idr)}`);
-  });
-
-  it("reads the decoder configuration from a keyframe, and none from a frame without SPS and PPS", () => {
-    const size = { width: 1280, height: 720 };
-    const config = readAvcConfig(splitNals(annexB(AUD, SPS, PPS, picture(0, true))), size);
-    expect(config?.sps.map(hex)).toEqual([hex(SPS)]);
-    expect(config?.pps.map(hex)).toEqual([hex(PPS)]);
-    expect(readAvcConfig(splitNals(annexB(picture(1, false))), size)).toBeUndefined();
-    const other = readAvcConfig(splitNals(annexB(Uint8Array.from([0x67, 0x64, 0, 0x28]), PPS)), size);
-    expect(sameAvcConfig(config as NonNullable<typeof config>, config as NonNullable<typeof config>)).toBe(true);
-    expect(sameAvcConfig(config as NonNullable<typeof config>, other as NonNullable<typeof other>)).toBe(false);
-    expect(sameAvcConfig(config as NonNullable<typeof config>, { ...(config as NonNullable<typeof config>), width: 640 })).toBe(false);
   });
 });
 
@@ -62,5 +40,12 @@ describe("init segment and fragments", () => {
     expect(f?.sequence).toBe(7);
     expect(f?.baseDecodeTime).toBe(123 * TIMESCALE);
     expect(f?.samples.map((s) => [s.duration, s.sync, hex(s.data)])).toEqual(samples.map((s) => [s.duration, s.key, hex(s.data)]));
+  });
+
+  it("writes one frame as a fragment of its own, as the MSE player appends them", () => {
+    const data = toSampleData([picture(3, false)]);
+    const [f] = readFragments(fragment(config, 1, 5 * 3600, [{ data, duration: 3600, key: false }]));
+    expect(f?.baseDecodeTime).toBe(5 * 3600);
+    expect(f?.samples.map((s) => [s.duration, s.sync, hex(s.data)])).toEqual([[3600, false, hex(data)]]);
   });
 });
