@@ -12,8 +12,10 @@ export interface LiveSocketEvents {
   closed(): void;
 }
 
-/** The player acknowledges every this many frames (200 ms at 25 fps). */
+/** The player acknowledges every this many frames (200 ms at 25 fps)… */
 const ACK_EVERY_FRAMES = 5;
+/** …and the last frame it got once this long has passed without an ack (the server may be waiting for it). */
+const ACK_AFTER_MS = 200;
 
 const isLiveControl = (v: unknown): v is LiveControl => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
 
@@ -30,6 +32,7 @@ export class LiveSocket {
   private badMessages = 0;
   /** Frames since the last ack. */
   private unacked = 0;
+  private ackTimer: number | undefined;
 
   constructor(
     private readonly device: string,
@@ -45,6 +48,7 @@ export class LiveSocket {
   stop(): void {
     this.stopped = true;
     clearTimeout(this.retryTimer);
+    window.clearTimeout(this.ackTimer);
     this.ws?.close();
   }
 
@@ -75,9 +79,17 @@ export class LiveSocket {
       else {
         this.on.frame(parsed.frame, parsed.bytes);
         // Tells the server how far this viewer got: one that falls a second behind skips to a keyframe.
-        if (++this.unacked >= ACK_EVERY_FRAMES && ws.readyState === WebSocket.OPEN) {
+        const seq = parsed.frame.seq;
+        const ack = () => {
+          window.clearTimeout(this.ackTimer);
+          this.ackTimer = undefined;
           this.unacked = 0;
-          ws.send(JSON.stringify({ type: "ack", seq: parsed.frame.seq }));
+          if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ack", seq }));
+        };
+        if (++this.unacked >= ACK_EVERY_FRAMES) ack();
+        else {
+          window.clearTimeout(this.ackTimer);
+          this.ackTimer = window.setTimeout(ack, ACK_AFTER_MS);
         }
       }
     };
