@@ -42,14 +42,30 @@ function upgrade(url: string, headers: Record<string, string> = {}): Promise<num
   });
 }
 
+type Frame = ReturnType<typeof decodeLiveFrame>;
+interface RawViewer {
+  ws: WebSocket;
+  controls: LiveControl[];
+  frames: Frame[];
+  /** Frames and control messages in the order they came. */
+  events: ({ control: LiveControl } | { frame: Frame })[];
+}
+
 /** A raw viewer socket that records control messages and frames as they arrive. */
-function viewer(url: string): Promise<{ ws: WebSocket; controls: LiveControl[]; frames: ReturnType<typeof decodeLiveFrame>[] }> {
+function viewer(url: string, headers: Record<string, string> = {}): Promise<RawViewer> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url);
-    const v = { ws, controls: [] as LiveControl[], frames: [] as ReturnType<typeof decodeLiveFrame>[] };
+    const ws = new WebSocket(url, { headers });
+    const v: RawViewer = { ws, controls: [], frames: [], events: [] };
     ws.on("message", (data: Buffer, isBinary) => {
-      if (isBinary) v.frames.push(decodeLiveFrame(new Uint8Array(data)));
-      else v.controls.push(JSON.parse(data.toString()) as LiveControl);
+      if (isBinary) {
+        const frame = decodeLiveFrame(new Uint8Array(data));
+        v.frames.push(frame);
+        v.events.push({ frame });
+      } else {
+        const control = JSON.parse(data.toString()) as LiveControl;
+        v.controls.push(control);
+        v.events.push({ control });
+      }
     });
     ws.once("open", () => resolve(v));
     ws.once("error", reject);
@@ -82,6 +98,40 @@ describe("live view", () => {
     expect(uris.length).toBeGreaterThan(0);
     for (const uri of uris) expect(uri).toMatch(/\?token=/);
     expect((await fetch(`${stream}/hls/${d}/high/${uris[0]}`)).status).toBe(200);
+  });
+
+  it("auto starts a phone on the low profile and a desktop on high; a viewer that keeps falling behind steps down to low", async () => {
+    const { stack, web } = await liveStack();
+    const url = `${web.replace("http", "ws")}/api/live/${stack.device}/auto`;
+    const infoOf = (v: { controls: LiveControl[] }) => v.controls.filter((c): c is Extract<LiveControl, { type: "info" }> => c.type === "info").at(-1);
+    const phone = await viewer(url, { "user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36" });
+    const desktop = await viewer(url, { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36" });
+    await waitFor("frames on both", () => (phone.frames.length > 5 && desktop.frames.length > 5) || undefined, 20_000);
+    expect(infoOf(phone)).toMatchObject({ profile: "low", width: 640, height: 360 });
+    expect(infoOf(desktop)).toMatchObject({ profile: "high", width: 1280, height: 720 });
+
+    // The desktop viewer acknowledges, then stops (its network holds the frames): skipped. It
+    // catches up, then falls behind again: moved to the low profile, from a keyframe.
+    const ack = () => desktop.ws.send(JSON.stringify({ type: "ack", seq: (desktop.frames.at(-1) as { seq: number }).seq }));
+    ack();
+    const from = desktop.frames.length;
+    await waitFor("the stream service to stop sending", async () => {
+      const n = desktop.frames.length;
+      await new Promise((r) => setTimeout(r, 600));
+      return (desktop.frames.length === n && n > from) || undefined;
+    }, 15_000);
+    expect(infoOf(desktop)?.profile).toBe("high");
+    ack();
+    const resumed = desktop.frames.length;
+    await waitFor("frames again after catching up", () => desktop.frames.length > resumed + 3 || undefined, 15_000);
+    ack();
+    await waitFor("the low profile's description", () => infoOf(desktop)?.profile === "low" || undefined, 15_000);
+    const lowInfoAt = desktop.events.findIndex((e) => "control" in e && e.control.type === "info" && e.control.profile === "low");
+    const firstLow = desktop.events.slice(lowInfoAt).find((e) => "frame" in e);
+    expect(infoOf(desktop)).toMatchObject({ width: 640, height: 360 });
+    await waitFor("low frames", () => desktop.events.slice(lowInfoAt).filter((e) => "frame" in e).length > 5 || undefined, 15_000);
+    expect(firstLow === undefined || ("frame" in firstLow && firstLow.frame.key)).toBe(true);
+    await stack.get("stream").waitForLog((l) => l.msg === "auto profile changed" && l.from === "high" && l.to === "low");
   });
 
   it("plays in Chromium through WebCodecs: at least 50 frames decoded in 5 s and the picture changes", async () => {

@@ -3,6 +3,15 @@ import { commonConfig, env, liveSecretEntry, type ConfigSpec } from "@picket/run
 export const streamConfig = {
   ...commonConfig,
   liveSecret: liveSecretEntry,
+  autoProfiles: {
+    env: "PICKET_STREAM_AUTO_PROFILES",
+    schema: env.parsed("high,low", (v) => {
+      const list = v.split(",").map((p) => p.trim()).filter((p) => p !== "");
+      if (list.length === 0 || list.some((p) => !/^[a-z0-9_-]{1,32}$/.test(p) || p === "auto")) throw new Error("must be profile names, best first, e.g. high,low");
+      return list;
+    }),
+    doc: "The profiles a viewer of `auto` moves between, best first: phones start on the last, others on the first; a viewer that keeps falling behind steps down, one that keeps up steps back up.",
+  },
   port: { env: "PICKET_STREAM_PORT", schema: env.port(8081), doc: "Port of the stream service (viewer websockets, HLS, /healthz, /metrics). The web service proxies to it." },
   host: { env: "PICKET_STREAM_HOST", schema: env.str("127.0.0.1"), doc: "Address the stream service listens on (0.0.0.0 in containers)." },
   highWaterBytes: { env: "PICKET_STREAM_HIGH_WATER_BYTES", schema: env.int(512 * 1024, 16 * 1024, 64 * 1024 * 1024), doc: "A viewer with more than this queued skips to the next keyframe." },

@@ -50,7 +50,7 @@ export class Relay {
   }
 
   /** Adds a viewer; it gets stream info and the cached GOP at once. */
-  join(device: string, profile: string, socket: ViewerSocket): Viewer {
+  join(device: string, profile: string, socket: ViewerSocket, onSkip?: () => void): Viewer {
     const key = `${device}/${profile}`;
     let ch = this.channels.get(key);
     if (ch === undefined) {
@@ -60,6 +60,7 @@ export class Relay {
     const viewer = new Viewer(socket, this.opts.marks, undefined, () => {
       this.skipCount++;
       this.skips.inc();
+      onSkip?.();
     });
     ch.viewers.add(viewer);
     this.viewersGauge.set(this.viewerCount);

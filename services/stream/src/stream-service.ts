@@ -1,10 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import { isDeviceId, isProfileName, parseViewerMessage, startPinger } from "@picket/contracts";
+import { isDeviceId, isProfileName, parseViewerMessage, startPinger, type Viewer } from "@picket/contracts";
 import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { HlsServer, parseHlsPath } from "./hls-server.js";
 import { checkAccess } from "./viewer-access.js";
+import { AutoProfile, initialProfile } from "./auto-profile.js";
+
+/** The profile name a viewer asks for to let the stream service choose. */
+const AUTO = "auto";
 import { Relay } from "./relay.js";
 import { VideoSources } from "./video-sources.js";
 
@@ -16,6 +20,8 @@ export interface StreamServiceDeps {
   sourceTimeoutMs: number;
   hlsIdleMs: number;
   hlsStartTimeoutMs: number;
+  /** The profiles `auto` moves between, best first. */
+  autoProfiles?: string[];
   /** Viewers need a token signed with it; unset, anyone who reaches the port may watch. */
   liveSecret?: string | undefined;
 }
@@ -67,6 +73,15 @@ export function createStreamService(deps: StreamServiceDeps) {
   if (deps.liveSecret === undefined) log.warn("PICKET_LIVE_SECRET is not set: anyone who reaches this port can watch; npm start sets one");
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
   const pinger = startPinger(() => wss.clients);
+  /** Viewers of `auto`: every few seconds, one that kept up long enough steps up a profile. */
+  const autoViewers = new Set<{ auto: AutoProfile; move: (next: string, why: string) => void }>();
+  const stepUp = setInterval(() => {
+    for (const v of autoViewers) {
+      const next = v.auto.tick(Date.now());
+      if (next !== undefined) v.move(next, "kept up");
+    }
+  }, 5_000);
+  stepUp.unref();
 
   const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
@@ -86,16 +101,40 @@ export function createStreamService(deps: StreamServiceDeps) {
     wss.handleUpgrade(req, socket, head, (ws) => {
       pinger.track(ws);
       ws.on("error", (err) => log.debug({ err }, "viewer socket error"));
-      const viewer = relay.join(target.device, target.profile, ws);
+      const { device } = target;
+      // `auto`: a profile chosen for this viewer, changed when it keeps falling behind or keeping up.
+      const auto = target.profile === AUTO ? new AutoProfile({ profiles: deps.autoProfiles ?? ["high"] }, req.headers["user-agent"], Date.now()) : undefined;
+      let profile = auto?.profile ?? target.profile;
+      let skips = 0;
+      let sent = 0;
+      const join = (): Viewer =>
+        relay.join(device, profile, ws, () => {
+          const next = auto?.skipped(Date.now());
+          // Not while the relay is offering this frame to its viewers.
+          if (next !== undefined) queueMicrotask(() => move(next, "fell behind"));
+        });
+      let viewer = join();
+      const move = (next: string, why: string) => {
+        if (ws.readyState !== ws.OPEN || next === profile) return;
+        relay.leave(device, profile, viewer);
+        skips += viewer.skips;
+        sent += viewer.sent;
+        log.info({ device, from: profile, to: next, why }, "auto profile changed");
+        profile = next;
+        viewer = join();
+      };
+      const autoEntry = auto === undefined ? undefined : { auto, move };
+      if (autoEntry !== undefined) autoViewers.add(autoEntry);
       // A viewer only says which frames it got (size-capped by maxPayload); anything else is ignored.
       ws.on("message", (data) => {
         const m = parseViewerMessage(data);
         if (m !== undefined) viewer.ack(m.seq);
       });
-      log.info({ ...target, viewers: relay.viewerCount, who: access.who }, "viewer joined");
+      log.info({ ...target, profile, viewers: relay.viewerCount, who: access.who }, "viewer joined");
       ws.once("close", () => {
-        relay.leave(target.device, target.profile, viewer);
-        log.info({ ...target, viewers: relay.viewerCount, skips: viewer.skips, sent: viewer.sent }, "viewer left");
+        if (autoEntry !== undefined) autoViewers.delete(autoEntry);
+        relay.leave(device, profile, viewer);
+        log.info({ ...target, profile, viewers: relay.viewerCount, skips: skips + viewer.skips, sent: sent + viewer.sent }, "viewer left");
       });
     });
   };
@@ -106,6 +145,14 @@ export function createStreamService(deps: StreamServiceDeps) {
     handleRequest: (req: IncomingMessage, res: ServerResponse): boolean => {
       const target = parseHlsPath(req.url);
       if (target === undefined) return false;
+      if (target.ok && target.profile === AUTO) {
+        // HLS has no per-viewer stepping here: the player is sent to the profile `auto` starts it on.
+        const chosen = initialProfile(deps.autoProfiles ?? ["high"], req.headers["user-agent"]);
+        const [path = "", query] = (req.url ?? "").split("?");
+        res.writeHead(302, { location: `${path.replace(`/${AUTO}/`, `/${chosen}/`)}${query === undefined ? "" : `?${query}`}`, "cache-control": "no-cache" });
+        res.end();
+        return true;
+      }
       if (target.ok) {
         const access = checkAccess(req, deps.liveSecret, target.device, target.profile);
         if (!access.ok) {
@@ -118,6 +165,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       return hls.handle(req, res);
     },
     async stop(): Promise<void> {
+      clearInterval(stepUp);
       pinger.stop();
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
       relay.close();

@@ -16,7 +16,7 @@ declare global {
 
 window.picket = { players: {} };
 const params = new URLSearchParams(location.search);
-const profile = /^[a-z0-9_-]{1,32}$/.test(params.get("profile") ?? "") ? (params.get("profile") as string) : "high";
+const profile = /^[a-z0-9_-]{1,32}$/.test(params.get("profile") ?? "") ? (params.get("profile") as string) : "auto";
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);

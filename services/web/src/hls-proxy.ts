@@ -7,7 +7,7 @@ import { withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
 const PATH = /^\/hls\/([^/?]+)\/([^/?]+)\/([A-Za-z0-9._-]{1,64})(\?.*)?$/;
 /** The upstream's headers that matter to a player; the rest stays between the services. */
-const PASSED = ["content-type", "content-length", "cache-control"] as const;
+const PASSED = ["content-type", "content-length", "cache-control", "location"] as const;
 
 /**
  * `GET /hls/<device>/<profile>/<file>` on the web port, forwarded to the stream service's
@@ -39,7 +39,7 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: V
         method: req.method,
         // The token goes as a header: in the query the stream would write it into the playlist's URIs for the browser to see.
         path: `/hls/${device}/${profile}/${m[3] as string}${withViewerToken(m[4] ?? "", undefined)}`,
-        headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+        headers: { "user-agent": String(req.headers["user-agent"] ?? "").slice(0, 512), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       },
       (res) => {
         for (const name of PASSED) {

@@ -44,14 +44,19 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
       return true;
     }
     wss.handleUpgrade(req, socket, head, (browser) => {
-      const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}${withViewerToken("", opts.token?.(device, profile))}`, { perMessageDeflate: false });
+      // The browser's User-Agent goes along: `auto` starts phones on the lowest profile.
+      const upstream = new WebSocket(`${opts.streamUrl.replace(/\/$/, "")}/live/${device}/${profile}${withViewerToken("", opts.token?.(device, profile))}`, {
+        perMessageDeflate: false,
+        headers: { "user-agent": String(req.headers["user-agent"] ?? "").slice(0, 512) },
+      });
       const pair = { browser, upstream };
       pinger.track(browser);
       const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) }, undefined, () => skips++);
-      // The player says which frames it got: a phone behind by a second skips, whatever the socket's queue says.
+      // The player says which frames it got; the stream service judges from that (a phone a
+      // second behind skips, and on `auto` steps down a profile), so the acks go on to it.
       browser.on("message", (data) => {
         const m = parseViewerMessage(data);
-        if (m !== undefined) policy.ack(m.seq);
+        if (m !== undefined && upstream.readyState === WebSocket.OPEN) upstream.send(JSON.stringify(m));
       });
       pairs.add(pair);
       upstream.binaryType = "nodebuffer";
