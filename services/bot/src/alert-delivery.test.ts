@@ -125,6 +125,17 @@ describe("AlertDelivery", () => {
     expect(await d.alertMessages(event().id)).toEqual(new Map([[111, 1]]));
   });
 
+  it("keeps an alert for later when the bot itself cannot send (token revoked), recording no chat as refused", async () => {
+    const f = fakePorts();
+    f.failures.set(111, [tgError(401)]);
+    const record = kvDeliveryLog(undefined, log);
+    const { d } = delivery(f.ports, record);
+    await expect(d.deliver(event(), [111], signal)).rejects.toMatchObject({ kind: "fatal", code: 401 });
+    expect((await record.get(event().id))?.chats["111"]).toBeUndefined();
+    // Once the token works again, the redelivered alert goes out.
+    expect(await delivery(f.ports, record).d.deliver(event(), [111], signal)).toMatchObject({ sentTo: [111] });
+  });
+
   it("drops an alert stuck for a chat that was unpaired meanwhile", async () => {
     const f = fakePorts();
     f.failures.set(111, Array.from({ length: 50 }, () => tgError(500)));

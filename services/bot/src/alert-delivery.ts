@@ -5,7 +5,7 @@ import { photoProblem } from "./photo-limits.js";
 import { JobDropped, type ChatOutbox } from "./chat-outbox.js";
 import type { DeliveryLog } from "./delivery-log.js";
 import type { Snapshot } from "./snapshot-client.js";
-import { toTelegramCallError } from "./telegram-errors.js";
+import { isTelegramCallError, toTelegramCallError } from "./telegram-errors.js";
 
 /** What delivery needs from the outside world; each send throws on failure. */
 export interface AlertPorts {
@@ -100,6 +100,8 @@ export class AlertDelivery {
           (r) => (r === "sent" ? outcome.sentTo : outcome.already).push(chat),
           async (e: unknown) => {
             if (e instanceof JobDropped && e.reason === "stopping") throw e;
+            // The bot itself cannot send (token revoked): not this chat's refusal; the event stays for later.
+            if (isTelegramCallError(e) && e.kind === "fatal") throw e;
             if (e instanceof JobDropped) {
               log.info({ eventId: event.id, chat }, "chat unpaired while its alert waited; dropped");
               outcome.gaveUp.push(chat);
@@ -162,6 +164,7 @@ export class AlertDelivery {
           },
           async (e: unknown) => {
             if (e instanceof JobDropped && e.reason === "stopping") throw e;
+            if (isTelegramCallError(e) && e.kind === "fatal") throw e;
             log.error({ err: e instanceof JobDropped ? e.message : toTelegramCallError("sendVideo", e), eventId, chat }, "giving up on this clip for this chat");
             await clipDone(chat);
           },

@@ -13,6 +13,9 @@ export interface PacerLimits {
   globalPerSecond: number;
 }
 
+/** Chats remembered before idle ones are forgotten. */
+const MAX_CHATS = 1_000;
+
 export const TELEGRAM_LIMITS: PacerLimits = { perChatMs: 1_000, perGroupPerMinute: 20, globalPerSecond: 30 };
 
 interface ChatSlots {
@@ -71,6 +74,11 @@ export class SendPacer {
   private slots(chat: number): ChatSlots {
     let s = this.chats.get(chat);
     if (s === undefined) {
+      // Strangers' chats come and go: forget chats idle for a while once there are many.
+      if (this.chats.size >= MAX_CHATS) {
+        const last = Math.max(...[...this.chats.values()].map((c) => c.last));
+        for (const [id, c] of this.chats) if (c.last < last - 60_000 && c.pausedUntil < last) this.chats.delete(id);
+      }
       s = { last: -Infinity, minute: [], pausedUntil: -Infinity };
       this.chats.set(chat, s);
     }

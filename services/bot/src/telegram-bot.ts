@@ -127,9 +127,16 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       return typeof id === "number" ? id : undefined;
     } catch (err) {
       sends.inc({ method, result: "failed" });
-      throw toTelegramCallError(method, err);
+      const e = toTelegramCallError(method, err);
+      // A revoked token (401) seen on a send: as fatal as on a poll (and in webhook mode nothing polls).
+      if (e.kind === "fatal" && !stopping.signal.aborted && !fatalReported) {
+        fatalReported = true;
+        opts.onFatal(e);
+      }
+      throw e;
     }
   };
+  let fatalReported = false;
 
   const api = {
     /** Uploads a JPEG with a plain-text caption (and the alert's buttons). Throws TelegramCallError. */
@@ -186,8 +193,17 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         text = "Pairing did not work just now; try again in a moment.";
       }
     }
-    await reply(chat.id, text, "/start");
+    // Many strangers trying codes must not crowd out alerts: at most 20 such answers a minute.
+    const now = Date.now();
+    pairingAnswers = pairingAnswers.filter((t) => now - t < 60_000);
+    if (pairingAnswers.length >= 20) {
+      log.warn({ chat: chat.id }, "too many pairing attempts from strangers; this one gets no answer");
+      return;
+    }
+    pairingAnswers.push(now);
+    reply(chat.id, text, "/start");
   };
+  let pairingAnswers: number[] = [];
 
   // First: nothing from outside the allowed chats, or without a person as sender, goes further.
   bot.use((ctx, next) => {
@@ -222,7 +238,13 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       () => undefined,
       (err: unknown) => log.warn({ err, chat }, `could not answer ${what}`),
     );
-  const reply = (chat: number, text: string, what: string) => answer(chat, what, (s) => api.sendText(chat, text, s));
+  /**
+   * Queues a text answer and returns at once: telegraf takes the next updates only when the
+   * handlers of these are done, and the answer may wait behind a backlog of alerts in the chat.
+   */
+  const reply = (chat: number, text: string, what: string): void => {
+    void answer(chat, what, (s) => api.sendText(chat, text, s));
+  };
 
   /** The command's words after the command itself. */
   const args = (text: string): string[] => text.split(/\s+/).slice(1).filter((a) => a !== "");

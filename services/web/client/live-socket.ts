@@ -16,6 +16,8 @@ export interface LiveSocketEvents {
 const ACK_EVERY_FRAMES = 5;
 /** …and the last frame it got once this long has passed without an ack (the server may be waiting for it). */
 const ACK_AFTER_MS = 200;
+/** No frame for this long while the camera is said to be live: the socket is reopened. */
+const STALL_MS = 5_000;
 
 const isLiveControl = (v: unknown): v is LiveControl => typeof v === "object" && v !== null && typeof (v as { type?: unknown }).type === "string";
 
@@ -26,6 +28,10 @@ const isLiveControl = (v: unknown): v is LiveControl => typeof v === "object" &&
  */
 export class LiveSocket {
   private ws: WebSocket | undefined;
+  /** When the last frame came, and whether the server last said the camera is live. */
+  private lastFrameAt = 0;
+  private live = false;
+  private watchdog: number | undefined;
   private retryMs = 500;
   private retryTimer: number | undefined;
   private stopped = false;
@@ -49,6 +55,7 @@ export class LiveSocket {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     window.clearTimeout(this.ackTimer);
+    window.clearInterval(this.watchdog);
     this.ws?.close();
   }
 
@@ -57,7 +64,13 @@ export class LiveSocket {
     const ws = new WebSocket(`${proto}//${location.host}/api/live/${encodeURIComponent(this.device)}/${encodeURIComponent(this.profile)}`);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
+    // A socket that says "live" but brings no frame for a while is stuck somewhere: start afresh.
+    window.clearInterval(this.watchdog);
+    this.watchdog = window.setInterval(() => {
+      if (this.ws === ws && ws.readyState === WebSocket.OPEN && this.live && performance.now() - this.lastFrameAt > STALL_MS) ws.close();
+    }, 1_000);
     ws.onopen = () => {
+      this.lastFrameAt = performance.now();
       this.retryMs = 500;
       this.on.opened();
     };
@@ -75,13 +88,20 @@ export class LiveSocket {
         if (this.badMessages++ % 100 === 0) console.warn("skipped a malformed live message", err);
       }
       if (parsed === undefined) return;
-      if ("control" in parsed) this.on.control(parsed.control);
-      else {
+      if ("control" in parsed) {
+        if (parsed.control.type === "status") {
+          this.live = parsed.control.state === "live";
+          this.lastFrameAt = performance.now();
+        }
+        this.on.control(parsed.control);
+      } else {
+        this.lastFrameAt = performance.now();
         this.on.frame(parsed.frame, parsed.bytes);
         // Tells the server how far this viewer got: one that falls a second behind skips to a keyframe.
         const seq = parsed.frame.seq;
         const ack = () => {
           window.clearTimeout(this.ackTimer);
+    window.clearInterval(this.watchdog);
           this.ackTimer = undefined;
           this.unacked = 0;
           if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ack", seq }));
@@ -89,6 +109,7 @@ export class LiveSocket {
         if (++this.unacked >= ACK_EVERY_FRAMES) ack();
         else {
           window.clearTimeout(this.ackTimer);
+    window.clearInterval(this.watchdog);
           this.ackTimer = window.setTimeout(ack, ACK_AFTER_MS);
         }
       }

@@ -52,11 +52,14 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
       const pair = { browser, upstream };
       pinger.track(browser);
       const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) }, undefined, () => skips++);
+      let acking = false;
       // The player says which frames it got; the stream service judges from that (a phone a
       // second behind skips, and on `auto` steps down a profile), so the acks go on to it.
       browser.on("message", (data) => {
         const m = parseViewerMessage(data);
-        if (m !== undefined && upstream.readyState === WebSocket.OPEN) upstream.send(JSON.stringify(m));
+        if (m === undefined) return;
+        acking = true;
+        if (upstream.readyState === WebSocket.OPEN) upstream.send(JSON.stringify(m));
       });
       pairs.add(pair);
       upstream.binaryType = "nodebuffer";
@@ -67,7 +70,12 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
           return;
         }
         if (data.length < LIVE_HEADER_BYTES) return;
-        policy.offer({ key: ((data[1] as number) & 1) === 1, seq: data.readUInt32LE(4), wire: data });
+        const seq = data.readUInt32LE(4);
+        // A frame this proxy drops (the browser fell behind) will never be acked by the browser:
+        // ack it for the browser, or the stream service would wait for it and stop sending.
+        if (!policy.offer({ key: ((data[1] as number) & 1) === 1, seq, wire: data }) && acking && upstream.readyState === WebSocket.OPEN) {
+          upstream.send(JSON.stringify({ type: "ack", seq }));
+        }
       });
       let closed = false;
       const closeBoth = (code: number, reason: string) => {
