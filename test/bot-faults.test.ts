@@ -1,3 +1,5 @@
+import { settingsKeys } from "@picket/contracts";
+import { openSettings } from "@picket/runtime";
 import { afterEach, describe, expect, it } from "vitest";
 import { ALLOWED, TOKEN, expectNoSecret, ok, startBotStack, storeAlert, type Cleanups } from "./support/bot.js";
 import { waitFor } from "./support/ports.js";
@@ -84,6 +86,28 @@ describe("the bot under Telegram faults", () => {
     expect((await again.stop()).code).toBe(0);
     expectNoSecret(bot);
     expectNoSecret(again);
+  });
+
+  it("finishes an alert some chats already had after a restart, though alerts were snoozed meanwhile", async () => {
+    const { stack, double, nc, bot, env } = await startBotStack(cleanups, { token: TOKEN, services: ["camera", "bot"], env: { PICKET_TELEGRAM_UPLOAD_TIMEOUT_MS: "3000" } });
+    const device = stack.device;
+    double.hangNext("sendPhoto", 1);
+    await storeAlert(nc, device, "snooze-alert-01", T0 + 1_000);
+    await waitFor("the alert in one chat, hanging for the other", () => {
+      const got = Object.values(alertsByChat(double)).filter((a) => a.includes(1)).length;
+      return (got === 1 && double.calls("sendPhoto").some((c) => c.status === 0)) || undefined;
+    });
+    expect((await bot.stop()).code).toBe(0);
+    // Someone snoozes alerts while the bot is away.
+    await (await openSettings(nc)).put(settingsKeys.snooze(device), JSON.stringify({ until: Date.now() + 3_600_000, by: "test" }));
+    const again = new ServiceProcess("bot", env);
+    cleanups.push(() => again.stop());
+    await allGot(double, 1, "the alert in the other chat after the restart");
+    expect(alertsByChat(double)).toEqual(Object.fromEntries(ALLOWED.map((c) => [c, [1]])));
+    // A new alert is held back by the snooze.
+    await storeAlert(nc, device, "snooze-alert-02", T0 + 2_000);
+    await again.waitForMsg("alert not sent: snoozed", 15_000);
+    expect(alertsByChat(double)).toEqual(Object.fromEntries(ALLOWED.map((c) => [c, [1]])));
   });
 
   it("stops with a clear reason when a second bot polls with the same token", async () => {

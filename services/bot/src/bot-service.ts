@@ -184,11 +184,19 @@ export function createBotService(deps: BotServiceDeps) {
   let delivery: AlertDelivery | undefined;
   let delivered = 0;
 
-  /** Queues the alert for every paired chat before its first await: chats see alerts in event order. */
+  /**
+   * Queues the alert for every paired chat before its first await: chats see alerts in event
+   * order. (Only a snoozed alert waits first, to see whether it is a redelivery some chats have.)
+   */
   const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
     if (event.state !== "started" || delivery === undefined) return { ack: true };
     // An alert already on its way to some chats finishes; a snooze holds back new ones.
-    const snoozedUntil = event.test || delivery.isPending(event.id) ? undefined : household?.snoozedUntil();
+    let snoozedUntil = event.test || delivery.isPending(event.id) ? undefined : household?.snoozedUntil();
+    if (snoozedUntil !== undefined) {
+      // A redelivery (after a restart) of an alert some chats already have finishes too.
+      const had = await delivery.alertMessages(event.id);
+      if (had instanceof Map && had.size > 0) snoozedUntil = undefined;
+    }
     if (snoozedUntil !== undefined) {
       alerts.inc({ result: "snoozed" });
       log.info({ eventId: event.id, snoozedUntil }, "alert not sent: snoozed");

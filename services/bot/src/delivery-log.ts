@@ -41,16 +41,24 @@ export function kvDeliveryLog(kv: KV | undefined, log: Logger, max = 1_000): Del
     cache.set(id, p);
     while (cache.size > max) cache.delete(cache.keys().next().value as string);
   };
-  const read = async (id: string): Promise<DeliveryRecord | undefined> => {
-    if (kv === undefined) return undefined;
+  /** Events whose stored record could not be read: writing over it would lose what it holds. */
+  const unsure = new Set<string>();
+  const stored = async (id: string): Promise<{ ok: true; rec: DeliveryRecord | undefined } | { ok: false; err: unknown }> => {
+    if (kv === undefined) return { ok: true, rec: undefined };
     try {
       const entry = await kv.get(key(id));
-      if (entry === null || entry.operation !== "PUT") return undefined;
-      return DeliveryRecord.parse(entry.json());
+      return { ok: true, rec: entry === null || entry.operation !== "PUT" ? undefined : DeliveryRecord.parse(entry.json()) };
     } catch (err) {
-      log.warn({ err, eventId: id }, "could not read the delivery record; treating the alert as new");
-      return undefined;
+      return { ok: false, err };
     }
+  };
+  const read = async (id: string): Promise<DeliveryRecord | undefined> => {
+    const r = await stored(id);
+    if (r.ok) return r.rec;
+    unsure.add(id);
+    if (unsure.size > max) unsure.delete(unsure.values().next().value as string);
+    log.warn({ err: r.err, eventId: id }, "could not read the delivery record; treating the alert as new");
+    return undefined;
   };
   const get = (id: string): Promise<DeliveryRecord | undefined> => {
     const hit = cache.get(id);
@@ -63,10 +71,22 @@ export function kvDeliveryLog(kv: KV | undefined, log: Logger, max = 1_000): Del
     get,
     update(id, change) {
       const next = get(id).then(async (rec) => {
-        const copy: DeliveryRecord = structuredClone(rec ?? { chats: {} });
+        let base = rec;
+        let writable = true;
+        if (unsure.has(id)) {
+          // The stored record was unreadable before: read it again and keep what it holds.
+          const again = await stored(id);
+          if (again.ok) {
+            unsure.delete(id);
+            base = merged(again.rec, rec);
+          } else writable = false;
+        }
+        const copy: DeliveryRecord = structuredClone(base ?? { chats: {} });
         change(copy);
-        if (kv !== undefined) {
+        if (kv !== undefined && writable) {
           await kv.put(key(id), JSON.stringify(copy)).catch((err: unknown) => log.warn({ err, eventId: id }, "could not store the delivery record; a restart may send this alert again"));
+        } else if (kv !== undefined) {
+          log.warn({ eventId: id }, "delivery record kept in memory only: the stored one cannot be read, and writing would lose it");
         }
         return copy;
       });
@@ -74,6 +94,14 @@ export function kvDeliveryLog(kv: KV | undefined, log: Logger, max = 1_000): Del
       return next.then(() => undefined);
     },
   };
+}
+
+/** The stored record with what this run knows on top (a chat's entries joined). */
+function merged(stored: DeliveryRecord | undefined, known: DeliveryRecord | undefined): DeliveryRecord | undefined {
+  if (stored === undefined || known === undefined) return stored ?? known;
+  const chats = { ...stored.chats };
+  for (const [chat, d] of Object.entries(known.chats)) chats[chat] = { ...chats[chat], ...d };
+  return { chats, ...(stored.snoozed === true || known.snoozed === true ? { snoozed: true } : {}) };
 }
 
 function key(eventId: string): string {
