@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isDeviceId, parseSubject, subjects, toDeviceId } from "./subjects.js";
+import { decodeCameraNames, isDeviceId, parseSubject, subjects, toDeviceId } from "./subjects.js";
 
 describe("isDeviceId", () => {
   it("accepts one subject token of letters, digits, - and _", () => {
@@ -41,5 +41,12 @@ describe("parseSubject", () => {
     expect(parseSubject("")).toBeUndefined();
     expect(parseSubject("picket.*.video.high")).toBeUndefined();
     expect(parseSubject("picket..video")).toBeUndefined();
+  });
+});
+
+describe("decodeCameraNames", () => {
+  it("decodes a camera named in a URL path, and refuses bad names and malformed escapes", () => {
+    expect(decodeCameraNames("front%2Ddoor", "high")).toEqual({ device: "front-door", profile: "high" });
+    for (const [d, p] of [["..%2F..%2Fetc", "high"], ["dev", "HIGH!"], ["%zz", "high"], ["dev", ""]]) expect(decodeCameraNames(d as string, p as string)).toBeUndefined();
   });
 });

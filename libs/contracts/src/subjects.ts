@@ -16,6 +16,20 @@ export function isProfileName(value: string): boolean {
   return PROFILE_PATTERN.test(value);
 }
 
+/**
+ * A camera named in a URL path: the %-encoded device and profile segments, decoded and
+ * checked; undefined when either is malformed or not a valid name.
+ */
+export function decodeCameraNames(rawDevice: string, rawProfile: string): { device: string; profile: string } | undefined {
+  try {
+    const device = decodeURIComponent(rawDevice);
+    const profile = decodeURIComponent(rawProfile);
+    return isDeviceId(device) && isProfileName(profile) ? { device, profile } : undefined;
+  } catch {
+    return undefined; // malformed %-encoding (a URIError must not escape a server's listener)
+  }
+}
+
 /** Turns an arbitrary host name into a valid device id (`pi.local` → `pi-local`). */
 export function toDeviceId(hostname: string): string {
   const cleaned = hostname.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 64);

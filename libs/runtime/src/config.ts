@@ -156,6 +156,17 @@ export const liveSecretEntry = {
   defaultDoc: "made by npm start",
 } satisfies ConfigEntry;
 
+/** The web UI's address as the household reaches it (bot links, web origin checks). */
+export const publicUrlEntry = {
+  env: "PICKET_PUBLIC_URL",
+  schema: z
+    .string()
+    .refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an http(s) URL")
+    .optional(),
+  doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/): alerts link there, and pages served from it may open the cameras.",
+  defaultDoc: "none",
+} satisfies ConfigEntry;
+
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
 export function opsPortEntry(service: string, def: number) {
   return {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, publicUrlEntry, opsPortEntry, type ConfigSpec } from "@picket/runtime";
 import { parseChatList } from "./chat-guard.js";
 import { isValidSecretToken } from "./webhook.js";
 
@@ -66,15 +66,7 @@ export const botConfig = {
     schema: env.port(8443),
     doc: "Webhook mode: the port the bot listens on for Telegram's updates.",
   },
-  liveUrl: {
-    env: "PICKET_PUBLIC_URL",
-    schema: z
-      .string()
-      .refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an http(s) URL")
-      .optional(),
-    doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/): alerts link there, and pages served from it may open the cameras.",
-    defaultDoc: "none",
-  },
+  liveUrl: publicUrlEntry,
   opsPort: opsPortEntry("bot", 9103),
 } satisfies ConfigSpec;
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isDeviceId, isProfileName } from "@picket/contracts";
+import { decodeCameraNames } from "@picket/contracts";
 import { Gauge, Histogram, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { HlsPackager } from "./hls-packager.js";
 import { renderPlaylist, withToken } from "./hls-playlist.js";
@@ -21,15 +21,9 @@ export function parseHlsPath(url: string | undefined): HlsTarget | undefined {
   if (!path.startsWith("/hls/")) return undefined;
   const m = HLS_PATH.exec(path);
   if (m === null) return { ok: false, status: 404, error: "expected /hls/<device>/<profile>/index.m3u8" };
-  let device: string;
-  let profile: string;
-  try {
-    device = decodeURIComponent(m[1] as string);
-    profile = decodeURIComponent(m[2] as string);
-  } catch {
-    return { ok: false, status: 400, error: "bad device or profile name" }; // malformed %-encoding
-  }
-  if (!isDeviceId(device) || !isProfileName(profile)) return { ok: false, status: 400, error: "bad device or profile name" };
+  const names = decodeCameraNames(m[1] as string, m[2] as string);
+  if (names === undefined) return { ok: false, status: 400, error: "bad device or profile name" };
+  const { device, profile } = names;
   const f = FILE.exec(m[3] as string);
   if (f === null) return { ok: false, status: 404, error: "no such file: expected index.m3u8, init.mp4, seg<N>.m4s or seg<N>.<P>.m4s" };
   const file: HlsFile =

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import { isDeviceId, isProfileName, parseViewerMessage, startPinger, type Viewer } from "@picket/contracts";
+import { decodeCameraNames, parseViewerMessage, startPinger, type Viewer } from "@picket/contracts";
 import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { HlsServer, parseHlsPath } from "./hls-server.js";
 import { checkAccess } from "./viewer-access.js";
@@ -33,15 +33,7 @@ export function parseLivePath(url: string | undefined): { device: string; profil
   const path = (url ?? "").split("?")[0] ?? "";
   const m = LIVE_PATH.exec(path);
   if (m === null) return undefined;
-  let device: string;
-  let profile: string;
-  try {
-    device = decodeURIComponent(m[1] as string);
-    profile = decodeURIComponent(m[2] as string);
-  } catch {
-    return undefined; // malformed %-encoding: a URIError here would escape the server's "upgrade" listener
-  }
-  return isDeviceId(device) && isProfileName(profile) ? { device, profile } : undefined;
+  return decodeCameraNames(m[1] as string, m[2] as string);
 }
 
 /**

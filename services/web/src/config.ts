@@ -1,18 +1,9 @@
-import { z } from "zod";
-import { commonConfig, env, liveSecretEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, publicUrlEntry, liveSecretEntry, type ConfigSpec } from "@picket/runtime";
 
 export const webConfig = {
   ...commonConfig,
   liveSecret: liveSecretEntry,
-  publicUrl: {
-    env: "PICKET_PUBLIC_URL",
-    schema: z
-      .string()
-      .refine((v) => URL.canParse(v) && ["https:", "http:"].includes(new URL(v).protocol), "must be an http(s) URL")
-      .optional(),
-    doc: "The web UI's address as the household reaches it from their phones (e.g. https://cam.example.org/): alerts link there, and pages served from it may open the cameras.",
-    defaultDoc: "none",
-  },
+  publicUrl: publicUrlEntry,
   port: { env: "PICKET_HTTP_PORT", schema: env.port(8080), doc: "Port of the web UI and HTTP API (also /healthz and /metrics)." },
   host: { env: "PICKET_HTTP_HOST", schema: env.str("0.0.0.0"), doc: "Address the web UI listens on." },
   streamUrl: {

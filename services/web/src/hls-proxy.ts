@@ -1,7 +1,7 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { isDeviceId, isProfileName } from "@picket/contracts";
+import { decodeCameraNames } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
 import { withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
@@ -22,15 +22,9 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: V
   return (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const m = PATH.exec(req.url);
     if (m === null) return reply.status(404).type("text/plain").send("expected /hls/<device>/<profile>/index.m3u8\n");
-    let device = "";
-    let profile = "";
-    try {
-      device = decodeURIComponent(m[1] as string);
-      profile = decodeURIComponent(m[2] as string);
-    } catch {
-      // a malformed escape leaves the names empty, which fails the checks below
-    }
-    if (!isDeviceId(device) || !isProfileName(profile)) return reply.status(400).type("text/plain").send("bad device or profile name\n");
+    const names = decodeCameraNames(m[1] as string, m[2] as string);
+    if (names === undefined) return reply.status(400).type("text/plain").send("bad device or profile name\n");
+    const { device, profile } = names;
     const token = opts.token?.(device, profile);
     const upstream = request(
       {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { Viewer, isDeviceId, isProfileName, LIVE_HEADER_BYTES, parseViewerMessage, startPinger } from "@picket/contracts";
+import { Viewer, decodeCameraNames, LIVE_HEADER_BYTES, parseViewerMessage, startPinger } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
 import { originAllowed, withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
@@ -25,18 +25,12 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
     socket.on("error", () => socket.destroy());
     const m = PATH.exec((req.url ?? "").split("?")[0] ?? "");
     if (m === null) return false;
-    let device = "";
-    let profile = "";
-    try {
-      device = decodeURIComponent(m[1] as string);
-      profile = decodeURIComponent(m[2] as string);
-    } catch {
-      // a malformed escape leaves the names empty, which fails the checks below
-    }
-    if (!isDeviceId(device) || !isProfileName(profile)) {
+    const names = decodeCameraNames(m[1] as string, m[2] as string);
+    if (names === undefined) {
       socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-type: text/plain\r\n\r\nbad device or profile name\n");
       return true;
     }
+    const { device, profile } = names;
     // A page of another site must not open the cameras with this browser's access (cross-site websocket hijacking).
     if (!originAllowed(req.headers.origin, req.headers.host, opts.publicOrigin)) {
       log.warn({ origin: String(req.headers.origin).slice(0, 100), device, profile }, "live socket from another site refused");
