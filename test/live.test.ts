@@ -152,6 +152,8 @@ describe("live view", () => {
     expect(after - start).toBeGreaterThanOrEqual(50);
     expect(second.equals(first)).toBe(false);
     expect(await page.evaluate((d) => window.picket.players[d]?.stats.codec, stack.device)).toMatch(/^avc1\./);
+    // The page asks for auto; the overlay names the profile the stream chose (a desktop: high).
+    expect(await page.evaluate((d) => window.picket.players[d]?.stats.profile, stack.device)).toBe("auto: high");
     expect(errors).toEqual([]);
   });
 

@@ -47,6 +47,7 @@ export abstract class SocketPlayer extends BasePlayer {
 
   constructor(path: PlayerPath, device: string, profile: string, onStats: (s: PlayerStats) => void) {
     super(path, profile, onStats);
+    this.requested = profile;
     this.socket = new LiveSocket(device, profile, {
       opened: () => {
         this.needKey = true;
@@ -62,11 +63,14 @@ export abstract class SocketPlayer extends BasePlayer {
   }
 
   /** What the stream sends: told when a socket opens and again whenever codec or size change. */
+  private readonly requested: string;
   protected abstract described(info: LiveInfo): void;
   protected abstract frame(f: LiveFrame): void;
 
   private control(msg: LiveControl): void {
     if (msg.type === "info") {
+      // The profile the stream sends (under `auto`, the one it chose for this viewer).
+      this.keeper.describe({ profile: this.requested === "auto" ? `auto: ${msg.profile}` : msg.profile });
       this.described(msg);
     } else if (msg.type === "status") {
       this.keeper.setState(msg.state);

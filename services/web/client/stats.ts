@@ -108,7 +108,7 @@ export class StatsKeeper {
     this.onStats(this.stats);
   }
 
-  describe(info: Partial<Pick<PlayerStats, "codec" | "width" | "height" | "engine">>): void {
+  describe(info: Partial<Pick<PlayerStats, "codec" | "width" | "height" | "engine" | "profile">>): void {
     Object.assign(this.stats, info);
     this.onStats(this.stats);
   }
