@@ -113,6 +113,22 @@ export const MediaEvent = z.strictObject({
 export type MediaEvent = z.infer<typeof MediaEvent>;
 
 /**
+ * An event deleted by a user (web): its media are gone and readers drop it. Durable,
+ * `events.deleted`; the stream's own copies of the event are deleted as well.
+ */
+export const EventDeleted = z.strictObject({
+  id: eventId,
+  kind: z.literal("deleted"),
+  device: deviceId,
+  /** The presence event (its `started` id) that was deleted. */
+  eventId,
+  at: epochMs,
+  /** Who deleted it (a web user name). */
+  by: z.string().max(64),
+});
+export type EventDeleted = z.infer<typeof EventDeleted>;
+
+/**
  * Arming as stored in the settings bucket (`devices.<d>.arming`): the words `armed` or
  * `disarmed`, or this JSON. `scheduled` arms during the weekly windows, in the device's
  * time zone; a window whose `to` is before its `from` runs past midnight.
@@ -137,6 +153,68 @@ export function parseArming(raw: string): ArmingSetting {
   if (text === "armed" || text === "disarmed") return { mode: text };
   return ArmingSetting.parse(JSON.parse(text));
 }
+
+/** What raises an alarm; `auto` is pir+motion while the camera reports motion, pir alone when it does not. */
+export const PresenceMode = z.enum(["auto", "pir", "motion", "pir+motion", "pir|motion"]);
+export type PresenceMode = z.infer<typeof PresenceMode>;
+
+/** Detection settings (settings bucket, `devices.<d>.detection`; changed live). Unset: PICKET_PRESENCE_MODE. */
+export const DetectionSettings = z.strictObject({ mode: PresenceMode });
+export type DetectionSettings = z.infer<typeof DetectionSettings>;
+
+/** A quality profile's limits (one ffmpeg encodes them all; the first is the camera's own picture). */
+export const PRESET_LIMITS = { width: [160, 3840], height: [120, 2160], bitrateKbps: [100, 20_000], fps: [1, 60], count: 4 } as const;
+const profileName = z
+  .string()
+  .regex(/^[a-z0-9_-]{1,32}$/, "must be 1–32 of a–z 0–9 _ -")
+  .refine((n) => n !== "auto", "auto is what a viewer asks for to let Picket choose; name the preset otherwise");
+const evenInt = (what: string, [min, max]: readonly [number, number]) =>
+  z.number().int().min(min, `${what} must be ${min}–${max}`).max(max, `${what} must be ${min}–${max}`).refine((v) => v % 2 === 0, `${what} must be even (H.264 halves it for colour)`);
+
+/** One named quality preset: a profile the camera encodes, `picket.<d>.video.<name>`. */
+export const QualityPreset = z.strictObject({
+  name: profileName,
+  width: evenInt("width", PRESET_LIMITS.width),
+  height: evenInt("height", PRESET_LIMITS.height),
+  bitrateKbps: z.number().int().min(PRESET_LIMITS.bitrateKbps[0]).max(PRESET_LIMITS.bitrateKbps[1]),
+  fps: z.number().int().min(PRESET_LIMITS.fps[0]).max(PRESET_LIMITS.fps[1]),
+});
+export type QualityPreset = z.infer<typeof QualityPreset>;
+
+/**
+ * A camera's quality presets (settings bucket, `devices.<d>.presets`; changed live: the camera
+ * restarts its encoder, viewers reconnect). Best first: the first is the camera's own picture
+ * (clips, stills, motion), and `auto` steps down the list. `phone` and `desktop` name the
+ * preset `auto` starts a viewer on, by its user agent. Unset: PICKET_CAMERA_PROFILES.
+ */
+export const QualityPresets = z
+  .strictObject({
+    presets: z.array(QualityPreset).min(1).max(PRESET_LIMITS.count),
+    phone: profileName,
+    desktop: profileName,
+  })
+  .superRefine((v, ctx) => {
+    const names = v.presets.map((p) => p.name);
+    if (new Set(names).size !== names.length) ctx.addIssue({ code: "custom", path: ["presets"], message: "preset names must differ" });
+    for (const key of ["phone", "desktop"] as const) {
+      if (!names.includes(v[key])) ctx.addIssue({ code: "custom", path: [key], message: `${key} must name one of the presets (${names.join(", ")})` });
+    }
+  });
+export type QualityPresets = z.infer<typeof QualityPresets>;
+
+/**
+ * The household's notification preferences (settings bucket, `notifications`; the bot applies
+ * them live). `quietHours`: alerts in that daily window (device time zone; `to` before `from`
+ * runs past midnight) arrive without sound.
+ */
+export const NotificationSettings = z.strictObject({
+  /** Send the event's clip after the photo. */
+  clip: z.boolean().default(true),
+  /** Every alert arrives without sound. */
+  silent: z.boolean().default(false),
+  quietHours: z.strictObject({ from: hhmm, to: hhmm }).nullable().default(null),
+});
+export type NotificationSettings = z.infer<typeof NotificationSettings>;
 
 /** Alerts snoozed until `until` (ms since epoch); detection and events go on. */
 export const Snooze = z.strictObject({ until: epochMs, by: z.string().max(64).optional() });

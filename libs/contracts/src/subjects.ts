@@ -51,6 +51,8 @@ export const subjects = {
    * `seconds` + 15 s.
    */
   clipRequest: (device: string) => `picket.${device}.camera.clip`,
+  /** Request/reply: the camera's quality presets in force (QualityPresets), set or from its config. */
+  cameraPresets: (device: string) => `picket.${device}.camera.presets`,
   /** Camera on demand: hold (or release) the camera; see CameraDemand. */
   cameraDemand: (device: string) => `picket.${device}.camera.demand`,
   /** The camera's motion reports (MotionReport). */
@@ -82,6 +84,12 @@ export const settingsKeys = {
   motion: (device: string) => `devices.${device}.motion`,
   /** Value: Snooze as JSON: alerts are not sent until then (events are still recorded). */
   snooze: (device: string) => `devices.${device}.snooze`,
+  /** Value: DetectionSettings as JSON (the pir service's presence mode). */
+  detection: (device: string) => `devices.${device}.detection`,
+  /** Value: QualityPresets as JSON (the camera's profiles; the stream's auto ladder). */
+  presets: (device: string) => `devices.${device}.presets`,
+  /** Value: NotificationSettings as JSON, for the whole household (the bot). */
+  notifications: () => "notifications",
 } as const;
 
 /** Splits `picket.<device>.<rest…>` into its parts, or returns undefined. */
