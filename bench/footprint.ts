@@ -5,6 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { freePort } from "../test/support/ports.js";
 import { startStack, type ServiceName } from "../test/support/stack.js";
+import { login } from "../test/support/web-session.js";
 import { launchChromium, playerStats, waitForFirstFrame } from "./lib/browser.js";
 import { serviceModuleCosts } from "./lib/module-cost.js";
 import { childrenOf, findNatsServer, memory, type Memory } from "./lib/proc.js";
@@ -68,7 +69,7 @@ async function heaps(): Promise<Record<string, { heapUsedMB: number; heapTotalMB
   const out: Record<string, { heapUsedMB: number; heapTotalMB: number; externalMB: number }> = {};
   for (const s of SERVICES) {
     const port =
-      s === "web" ? httpPort : s === "stream" ? streamPort : (stack.get(s).logs.find((l) => l.msg === "serving /healthz and /metrics")?.port as number | undefined);
+      s === "stream" ? streamPort : (stack.get(s).logs.find((l) => l.msg === "serving /healthz and /metrics")?.port as number | undefined);
     if (port === undefined) continue;
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const metric = (name: string) => {
@@ -94,7 +95,9 @@ try {
 
   const browser = await launchChromium();
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    await (await login(`http://127.0.0.1:${httpPort}`)).addTo(context);
+    const page = await context.newPage();
     await page.goto(`http://127.0.0.1:${httpPort}/`);
     await waitForFirstFrame(page, stack.device);
     await sleep(VIEWER_SETTLE_MS);

@@ -17,6 +17,7 @@ import { readVideoHeaders, subjects } from "@picket/contracts";
 import { connectBus, createLogger } from "@picket/runtime";
 import { freePort } from "../test/support/ports.js";
 import { startStack } from "../test/support/stack.js";
+import { login } from "../test/support/web-session.js";
 import { launchChromium, playerStats, waitForFirstFrame } from "./lib/browser.js";
 import { percentile, report, summary, type BenchResult } from "./lib/result.js";
 
@@ -263,6 +264,7 @@ const stack = await startStack({
   env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}` },
 });
 const web = `http://127.0.0.1:${httpPort}/`;
+const session = await login(`http://127.0.0.1:${httpPort}`);
 
 // What the camera publishes, seen on the bus beside the stream service.
 const nc = await connectBus({ url: stack.nats.url, name: "bench-live-latency", log: createLogger({ service: "bench", device: stack.device, level: "silent" }) });
@@ -281,6 +283,7 @@ async function measure(browser: Browser, run: PathRun): Promise<Collected> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const pageErrors: string[] = [];
   try {
+    await session.addTo(context);
     const page = await context.newPage();
     page.on("pageerror", (e) => pageErrors.push(e.message));
     page.on("console", (m) => {

@@ -8,6 +8,7 @@ import { ffprobe } from "./support/media.js";
 import { freePort } from "./support/ports.js";
 import { startStack, type ServiceName, type Stack } from "./support/stack.js";
 import { startTelegramApi, type TelegramApiDouble } from "./support/telegram-api.js";
+import { login, type WebSession } from "./support/web-session.js";
 
 const TOKEN = "987654321:AAFt0kEnF0rTh3EndToEndT3stXyZ12345678";
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -17,7 +18,7 @@ afterEach(async () => {
 
 const ALL: ServiceName[] = ["camera", "pir", "bot", "stream", "web"];
 
-async function fullStack(): Promise<{ stack: Stack; api: TelegramApiDouble; web: string }> {
+async function fullStack(): Promise<{ stack: Stack; api: TelegramApiDouble; web: string; s: WebSession }> {
   const api = await startTelegramApi(TOKEN);
   cleanups.push(() => api.close());
   const [httpPort, streamPort] = [await freePort(), await freePort()];
@@ -34,15 +35,16 @@ async function fullStack(): Promise<{ stack: Stack; api: TelegramApiDouble; web:
     },
   });
   cleanups.push(() => stack.stop());
-  return { stack, api, web: `http://127.0.0.1:${httpPort}` };
+  const web = `http://127.0.0.1:${httpPort}`;
+  return { stack, api, web, s: await login(web) };
 }
 
-const testAlarm = (web: string, device: string) => fetch(`${web}/api/devices/${device}/test-alarm`, { method: "POST" });
+const testAlarm = (s: WebSession, device: string) => s.fetch(`/api/devices/${device}/test-alarm`, { method: "POST" });
 
 describe("the whole device stack", () => {
   it("runs a test alarm from the web API to a photo in Telegram, and stops every service cleanly within 10 s", async () => {
-    const { stack, api, web } = await fullStack();
-    const res = await testAlarm(web, stack.device);
+    const { stack, api, web, s } = await fullStack();
+    const res = await testAlarm(s, stack.device);
     expect(res.status).toBe(202);
     const { eventId } = (await res.json()) as { eventId: string };
     expect(eventId).toMatch(/^ev-/);
@@ -59,23 +61,23 @@ describe("the whole device stack", () => {
   });
 
   it("survives a NATS restart: every service reconnects and the next test alarm still reaches Telegram", async () => {
-    const { stack, api, web } = await fullStack();
+    const { stack, api, web, s } = await fullStack();
     await stack.nats.stop();
     for (const name of ALL) await stack.get(name).waitForMsg("lost NATS; reconnecting");
     await stack.nats.start();
     for (const name of ALL) await stack.get(name).waitForMsg("reconnected to NATS", 20_000);
 
-    const res = await testAlarm(web, stack.device);
+    const res = await testAlarm(s, stack.device);
     expect(res.status).toBe(202);
     const [photo] = await api.waitForCalls("sendPhoto", 1, 30_000);
     expect(await ffprobe(photo?.files.photo as Buffer)).toMatchObject({ width: 1280, height: 720 });
     // Live video flows again too.
-    const snap = await fetch(`${web}/api/devices/${stack.device}/snapshot.jpg`);
+    const snap = await s.fetch(`/api/devices/${stack.device}/snapshot.jpg`);
     expect(snap.status).toBe(200);
   });
 
   it("recovers when NATS comes back with an empty store: the events stream and the bot's consumer are made again, and an alarm stored before the bot noticed still reaches Telegram", async () => {
-    const { stack, api, web } = await fullStack();
+    const { stack, api, web, s } = await fullStack();
     // The bot is frozen through the outage, so pir makes the stream again and stores the
     // alarm before the bot can notice its consumer is gone.
     const bot = stack.get("bot");
@@ -86,7 +88,7 @@ describe("the whole device stack", () => {
     await stack.nats.start();
     for (const name of ALL.filter((n) => n !== "bot")) await stack.get(name).waitForMsg("reconnected to NATS", 20_000);
 
-    const res = await testAlarm(web, stack.device);
+    const res = await testAlarm(s, stack.device);
     expect(res.status).toBe(202);
     await stack.get("pir").waitForMsg(/created it again/);
     bot.signal("SIGCONT");
@@ -96,13 +98,13 @@ describe("the whole device stack", () => {
   });
 
   it("logs and counts a malformed message on every subscribed subject, and every service keeps running", async () => {
-    const { stack, api, web } = await fullStack();
+    const { stack, api, web, s } = await fullStack();
     const nc = await testBus(stack.nats.url);
     cleanups.push(() => nc.close());
     const d = stack.device;
-    const ops = async (name: ServiceName) => (await stack.get(name).waitForMsg(/^serving \/healthz and \/metrics$|^web UI on/)).port as number;
+    const ops = async (name: ServiceName) => (await stack.get(name).waitForMsg(/^serving \/healthz and \/metrics$/)).port as number;
     // A viewer so the stream service subscribes to the video subject.
-    const ws = new (await import("ws")).default(`${web.replace("http", "ws")}/api/live/${d}/high`);
+    const ws = new (await import("ws")).default(`${web.replace("http", "ws")}/api/live/${d}/high`, { headers: s.wsHeaders() });
     cleanups.push(async () => ws.terminate());
     // A video frame through it proves the stream service's subscription is live.
     await new Promise<void>((resolve) => ws.on("message", (_d: unknown, isBinary: boolean) => isBinary && resolve()));
@@ -123,39 +125,40 @@ describe("the whole device stack", () => {
     await expectCounted("pir", await ops("pir"), 2);
     await expectCounted("camera", await ops("camera"), 1);
     await stack.get("web").waitForMsg("dropped malformed message");
-    expect(await metricTotal(Number(new URL(web).port), "picket_bad_messages_total")).toBeGreaterThanOrEqual(1);
+    expect(await metricTotal(await ops("web"), "picket_bad_messages_total")).toBeGreaterThanOrEqual(1);
     await stack.get("bot").waitForMsg("dropped malformed message", 20_000);
 
     // Still working end to end.
-    expect((await testAlarm(web, d)).status).toBe(202);
+    expect((await testAlarm(s, d)).status).toBe(202);
     await api.waitForCalls("sendPhoto", 1, 20_000);
     for (const name of ALL) expect(stack.get(name).logs.some((l) => l.level === "fatal"), name).toBe(false);
   });
 
   it("answers bad HTTP requests with clear errors and sends security headers", async () => {
-    const { stack, web } = await fullStack();
+    const { stack, web, s } = await fullStack();
     const page = await fetch(`${web}/`);
     expect(page.status).toBe(200);
     expect(page.headers.get("content-security-policy")).toContain("default-src 'self'");
     expect(page.headers.get("x-content-type-options")).toBe("nosniff");
 
-    const badId = await fetch(`${web}/api/devices/${encodeURIComponent("../etc")}/test-alarm`, { method: "POST" });
+    const badId = await s.fetch(`/api/devices/${encodeURIComponent("../etc")}/test-alarm`, { method: "POST" });
     expect(badId.status).toBe(400);
-    const unknown = await fetch(`${web}/api/devices/no-such-device/test-alarm`, { method: "POST" });
+    const unknown = await s.fetch(`/api/devices/no-such-device/test-alarm`, { method: "POST" });
     expect(unknown.status).toBe(503);
     expect(((await unknown.json()) as { error: string }).error).toMatch(/not running/);
-    const badBody = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"pulseMs":"long"}' });
+    const badBody = await s.fetch(`/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"pulseMs":"long"}' });
     expect(badBody.status).toBe(400);
-    const notJson = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
+    const notJson = await s.fetch(`/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: "{" });
     expect(notJson.status).toBe(400);
-    const huge = await fetch(`${web}/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(200_000) }) });
+    const huge = await s.fetch(`/api/devices/${stack.device}/pir`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(200_000) }) });
     expect(huge.status).toBe(413);
-    expect((await fetch(`${web}/nope`)).status).toBe(404);
+    expect((await fetch(`${web}/nope`)).status).toBe(401);
+    expect((await s.fetch("/nope")).status).toBe(404);
 
-    const snap = await fetch(`${web}/api/devices/${stack.device}/snapshot.jpg`);
+    const snap = await s.fetch(`/api/devices/${stack.device}/snapshot.jpg`);
     expect(snap.headers.get("content-type")).toBe("image/jpeg");
     expect(await ffprobe(Buffer.from(await snap.arrayBuffer()))).toMatchObject({ width: 1280, height: 720 });
-    const devices = (await (await fetch(`${web}/api/devices`)).json()) as { self: string; devices: { id: string }[] };
+    const devices = (await (await s.fetch(`/api/devices`)).json()) as { self: string; devices: { id: string }[] };
     expect(devices.self).toBe(stack.device);
 
     // Websocket upgrades to odd paths, reset by the client mid-answer, crash nothing.

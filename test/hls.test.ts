@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { NalType, nalType, splitAnnexB } from "../services/camera/src/h264.js";
 import { testBus } from "./support/bus.js";
 import { freePort, waitFor } from "./support/ports.js";
+import { login } from "./support/web-session.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 const run = promisify(execFile);
@@ -27,8 +28,14 @@ async function hlsStack(env: Record<string, string> = {}): Promise<{ stack: Stac
   cleanups.push(() => stack.stop());
   const nc = await testBus(stack.nats.url);
   cleanups.push(() => nc.close());
-  return { stack, web: `http://127.0.0.1:${httpPort}`, stream: `http://127.0.0.1:${streamPort}`, nc };
+  const web = `http://127.0.0.1:${httpPort}`;
+  cookie = (await login(web)).cookie;
+  return { stack, web, stream: `http://127.0.0.1:${streamPort}`, nc };
 }
+
+/** The session of the newest stack's web (HLS on the web port needs a login, as the page has). */
+let cookie = "";
+const get = (url: string) => fetch(url, { headers: { cookie } });
 
 /** A frame the camera published, with the bytes an MP4 sample of it holds. */
 interface Published {
@@ -110,7 +117,7 @@ function parsePlaylist(text: string): Playlist {
 }
 
 const bytes = async (url: string) => {
-  const r = await fetch(url);
+  const r = await get(url);
   if (r.status !== 200) throw new Error(`${url}: ${r.status} ${await r.text()}`);
   return new Uint8Array(await r.arrayBuffer());
 };
@@ -119,7 +126,7 @@ describe("HLS", () => {
   it("serves an LL-HLS playlist on the web port that ffprobe plays as 1280x720 H.264", async () => {
     const { stack, web } = await hlsStack();
     const url = `${web}/hls/${stack.device}/high/index.m3u8`;
-    const res = await fetch(url);
+    const res = await get(url);
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/vnd.apple.mpegurl");
     expect(res.headers.get("cache-control")).toBe("no-cache");
@@ -136,12 +143,12 @@ describe("HLS", () => {
     }
     expect(pl.hint.msn).toBeGreaterThanOrEqual(pl.segments.at(-1)?.msn ?? 0);
 
-    const init = await fetch(`${web}/hls/${stack.device}/high/init.mp4`);
+    const init = await get(`${web}/hls/${stack.device}/high/init.mp4`);
     expect([init.status, init.headers.get("content-type")]).toEqual([200, "video/mp4"]);
-    const seg = await fetch(`${web}/hls/${stack.device}/high/${pl.segments[0]?.uri}`);
+    const seg = await get(`${web}/hls/${stack.device}/high/${pl.segments[0]?.uri}`);
     expect([seg.status, seg.headers.get("content-type")]).toEqual([200, "video/mp4"]);
 
-    const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", url], { timeout: 60_000 });
+    const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", "-headers", `Cookie: ${cookie}\r\n`, url], { timeout: 60_000 });
     expect((JSON.parse(stdout) as { streams: unknown[] }).streams).toEqual([{ codec_name: "h264", width: 1280, height: 720 }]);
   });
 
@@ -153,7 +160,7 @@ describe("HLS", () => {
     const pl = await waitFor(
       "three complete segments",
       async () => {
-        const p = parsePlaylist(await (await fetch(`${base}/index.m3u8`)).text());
+        const p = parsePlaylist(await (await get(`${base}/index.m3u8`)).text());
         return p.segments.length >= 3 ? p : undefined;
       },
       30_000,
@@ -190,10 +197,10 @@ describe("HLS", () => {
     const { stack, web, nc } = await hlsStack();
     const published = recordBus(nc, stack.device);
     const base = `${web}/hls/${stack.device}/high`;
-    const first = parsePlaylist(await (await fetch(`${base}/index.m3u8`)).text());
+    const first = parsePlaylist(await (await get(`${base}/index.m3u8`)).text());
     const { msn, index } = first.hint;
     const asked = Date.now();
-    const reload = await fetch(`${base}/index.m3u8?_HLS_msn=${msn}&_HLS_part=${index}`);
+    const reload = await get(`${base}/index.m3u8?_HLS_msn=${msn}&_HLS_part=${index}`);
     const answered = Date.now();
     expect(reload.status).toBe(200);
     const next = parsePlaylist(await reload.text());
@@ -221,8 +228,8 @@ describe("HLS", () => {
 
     // The camera starts for the first request, which is answered once the playlist has three
     // segments; a camera that sends nothing gets a 503 after the start timeout (15 s).
-    const silent = fetch(`${web}/hls/no-such-camera/high/index.m3u8`);
-    const res = await fetch(`${web}/hls/${stack.device}/high/index.m3u8`);
+    const silent = get(`${web}/hls/no-such-camera/high/index.m3u8`);
+    const res = await get(`${web}/hls/${stack.device}/high/index.m3u8`);
     expect(res.status).toBe(200);
     expect(camera.logs.some((l) => l.msg === "camera wanted; starting it" && JSON.stringify(l.holders).includes("stream-high"))).toBe(true);
     expect(await subscribed()).toContain(subjects.video(stack.device, "high"));
@@ -230,7 +237,7 @@ describe("HLS", () => {
     expect(await (await silent).text()).toMatch(/no video from no-such-camera\/high within 15 s/);
 
     for (const path of ["/hls/..%2F..%2Fetc/high/index.m3u8", "/hls/dev/HIGH!/index.m3u8", "/hls/%zz/high/init.mp4"]) {
-      const bad = await fetch(`${web}${path}`);
+      const bad = await get(`${web}${path}`);
       expect(bad.status, path).toBe(400);
     }
 

@@ -7,20 +7,22 @@ import { freePort, waitFor } from "./support/ports.js";
 import { signLiveToken } from "@picket/runtime";
 import { ServiceProcess, TEST_LIVE_SECRET, baseEnv, viewerQuery } from "./support/services.js";
 import { startStack, type Stack } from "./support/stack.js";
+import { login, type WebSession } from "./support/web-session.js";
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function liveStack(): Promise<{ stack: Stack; web: string; stream: string }> {
+async function liveStack(): Promise<{ stack: Stack; web: string; stream: string; s: WebSession }> {
   const [httpPort, streamPort] = [await freePort(), await freePort()];
   const stack = await startStack({
     services: ["camera", "stream", "web"],
     env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}` },
   });
   cleanups.push(() => stack.stop());
-  return { stack, web: `http://127.0.0.1:${httpPort}`, stream: `http://127.0.0.1:${streamPort}` };
+  const web = `http://127.0.0.1:${httpPort}`;
+  return { stack, web, stream: `http://127.0.0.1:${streamPort}`, s: await login(web) };
 }
 
 async function browser(): Promise<Browser> {
@@ -75,7 +77,7 @@ function viewer(url: string, headers: Record<string, string> = {}): Promise<RawV
 
 describe("live view", () => {
   it("lets no one watch from the stream port without the web's token, nor a page of another site through the web", async () => {
-    const { stack, web, stream } = await liveStack();
+    const { stack, web, stream, s } = await liveStack();
     const d = stack.device;
     const ws = stream.replace("http", "ws");
     expect(await upgrade(`${ws}/live/${d}/high`)).toBe(401);
@@ -89,8 +91,9 @@ describe("live view", () => {
 
     // Through the web: a page of this site is served, another site's page is refused.
     const webWs = web.replace("http", "ws");
-    expect(await upgrade(`${webWs}/api/live/${d}/high`, { origin: "http://evil.example" })).toBe(403);
-    const v = await viewer(`${webWs}/api/live/${d}/high`);
+    expect(await upgrade(`${webWs}/api/live/${d}/high`)).toBe(401);
+    expect(await upgrade(`${webWs}/api/live/${d}/high`, { ...s.wsHeaders(), origin: "http://evil.example" })).toBe(403);
+    const v = await viewer(`${webWs}/api/live/${d}/high`, s.wsHeaders());
     await waitFor("frames through the web", () => v.frames.length >= 10 || undefined, 20_000);
     // A tokened HLS playlist lists its files with the token, so a player given the URL fetches them all.
     const playlist = await (await fetch(`${stream}/hls/${d}/high/index.m3u8${viewerQuery(d)}`)).text();
@@ -101,11 +104,11 @@ describe("live view", () => {
   });
 
   it("auto starts a phone on the low profile and a desktop on high; a viewer that keeps falling behind steps down to low", async () => {
-    const { stack, web } = await liveStack();
+    const { stack, web, s } = await liveStack();
     const url = `${web.replace("http", "ws")}/api/live/${stack.device}/auto`;
     const infoOf = (v: { controls: LiveControl[] }) => v.controls.filter((c): c is Extract<LiveControl, { type: "info" }> => c.type === "info").at(-1);
-    const phone = await viewer(url, { "user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36" });
-    const desktop = await viewer(url, { "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36" });
+    const phone = await viewer(url, { ...s.wsHeaders(), "user-agent": "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/120 Mobile Safari/537.36" });
+    const desktop = await viewer(url, { ...s.wsHeaders(), "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36" });
     await waitFor("frames on both", () => (phone.frames.length > 5 && desktop.frames.length > 5) || undefined, 20_000);
     expect(infoOf(phone)).toMatchObject({ profile: "low", width: 640, height: 360 });
     expect(infoOf(desktop)).toMatchObject({ profile: "high", width: 1280, height: 720 });
@@ -135,10 +138,11 @@ describe("live view", () => {
   });
 
   it("plays in Chromium through WebCodecs: at least 50 frames decoded in 5 s and the picture changes", async () => {
-    const { stack, web } = await liveStack();
+    const { stack, web, s } = await liveStack();
     const page = await (await browser()).newPage({ viewport: { width: 1280, height: 800 } });
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    await s.addTo(page.context());
     await page.goto(web);
     const decoded = () => page.evaluate((d) => window.picket.players[d]?.stats.decoded ?? 0, stack.device);
     await waitFor("the first decoded frame", async () => (await decoded()) > 0, 20_000);
@@ -158,10 +162,10 @@ describe("live view", () => {
   });
 
   it("gives a viewer who joins mid-GOP the cached keyframe at once, not the next keyframe", async () => {
-    const { stack, web } = await liveStack();
+    const { stack, web, s } = await liveStack();
     const url = `${web.replace("http", "ws")}/api/live/${stack.device}/high`;
     // A viewer already watching keeps the channel, and its GOP cache, alive.
-    const warm = await viewer(url);
+    const warm = await viewer(url, s.wsHeaders());
     await waitFor("the warm viewer a few frames past a keyframe", () => {
       const lastKey = warm.frames.findLastIndex((f) => f.key);
       return lastKey >= 0 && warm.frames.length - lastKey > 3;
@@ -169,7 +173,7 @@ describe("live view", () => {
     const keySeq = (warm.frames.findLast((f) => f.key) as ReturnType<typeof decodeLiveFrame>).seq;
     const liveSeq = (warm.frames.at(-1) as ReturnType<typeof decodeLiveFrame>).seq;
 
-    const v = await viewer(url);
+    const v = await viewer(url, s.wsHeaders());
     await waitFor("the new viewer's frames", () => v.frames.length >= 10, 10_000);
     const first = v.frames[0] as ReturnType<typeof decodeLiveFrame>;
     // Keyframes come every 2 s; the one it starts at was published before it joined.
@@ -182,8 +186,8 @@ describe("live view", () => {
   });
 
   it("keeps viewers' sockets open while the camera is gone and resumes when it is back", async () => {
-    const { stack, web } = await liveStack();
-    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`);
+    const { stack, web, s } = await liveStack();
+    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`, s.wsHeaders());
     await waitFor("frames", () => v.frames.length > 5, 15_000);
     const camera = stack.get("camera");
     camera.signal("SIGKILL");
@@ -200,10 +204,10 @@ describe("live view", () => {
   });
 
   it("refuses a live socket for a malformed device or profile with 400", async () => {
-    const { web } = await liveStack();
+    const { web, s } = await liveStack();
     for (const path of ["/api/live/..%2F..%2Fetc/high", "/api/live/dev/HIGH!", "/api/live/%zz/high"]) {
       const status = await new Promise<number>((resolve) => {
-        const ws = new WebSocket(`${web.replace("http", "ws")}${path}`);
+        const ws = new WebSocket(`${web.replace("http", "ws")}${path}`, { headers: s.wsHeaders() });
         ws.on("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
         ws.on("open", () => resolve(101));
         ws.on("error", () => undefined);

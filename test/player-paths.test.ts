@@ -11,6 +11,7 @@ import WebSocket from "ws";
 import { launchChromium } from "./support/chromium.js";
 import { freePort, waitFor } from "./support/ports.js";
 import { ServiceProcess, baseEnv } from "./support/services.js";
+import { login, type WebSession } from "./support/web-session.js";
 import { startStack, type Stack } from "./support/stack.js";
 
 // The page's three ways to play a camera, each forced with ?player= against a real stack
@@ -31,6 +32,7 @@ const figures: string[] = [];
 let stack: Stack;
 let stackEnv: Record<string, string>;
 let web: string;
+let session: WebSession;
 let browser: Browser;
 
 beforeAll(async () => {
@@ -39,6 +41,7 @@ beforeAll(async () => {
   stack = await startStack({ services: ["camera", "stream", "web"], env: stackEnv });
   teardown.push(() => stack.stop());
   web = `http://127.0.0.1:${httpPort}`;
+  session = await login(web);
   browser = await launchChromium();
   teardown.push(() => browser.close());
 });
@@ -57,6 +60,7 @@ const liveUrl = () => `${web.replace("http", "ws")}/api/live/${stack.device}/hig
 async function openPage(query: string, before?: (page: Page) => Promise<void>): Promise<{ page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   pages.push(() => context.close());
+  await session.addTo(context);
   const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(e.message));
@@ -211,7 +215,7 @@ describe("player paths", () => {
 
 /** A raw viewer socket that records frames with their arrival time. */
 async function rawViewer(url: string): Promise<{ frames: { seq: number; key: boolean; at: number }[] }> {
-  const ws = new WebSocket(url);
+  const ws = new WebSocket(url, { headers: session.wsHeaders() });
   teardown.push(async () => ws.terminate());
   const v = { frames: [] as { seq: number; key: boolean; at: number }[] };
   ws.on("message", (data: Buffer, isBinary) => {
@@ -240,7 +244,7 @@ let ffmpegSource: Promise<HlsSource> | undefined;
  * arrival), served from a small static server to which the page's /hls requests are sent.
  */
 async function hlsSource(): Promise<HlsSource> {
-  const res = await fetch(`${web}/hls/${stack.device}/high/index.m3u8`).catch(() => undefined);
+  const res = await session.fetch(`/hls/${stack.device}/high/index.m3u8`).catch(() => undefined);
   if (res?.ok === true && (await res.text()).startsWith("#EXTM3U")) return { name: "stream service" };
   ffmpegSource ??= startFfmpegHls();
   return ffmpegSource;
@@ -265,7 +269,7 @@ async function startFfmpegHls(): Promise<HlsSource> {
     clearTimeout(killer);
   });
   ff.stdin?.on("error", () => undefined);
-  const ws = new WebSocket(liveUrl());
+  const ws = new WebSocket(liveUrl(), { headers: session.wsHeaders() });
   teardown.push(async () => ws.terminate());
   let keyed = false;
   ws.on("message", (data: Buffer, isBinary) => {

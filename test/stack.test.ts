@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { login } from "./support/web-session.js";
 import { freePort, waitFor } from "./support/ports.js";
 import { ROOT } from "./support/services.js";
 
@@ -42,6 +43,7 @@ async function launch(env: Record<string, string> = {}): Promise<{ proc: ReturnT
       PICKET_CAMERA_OPS_PORT: "0",
       PICKET_PIR_OPS_PORT: "0",
       PICKET_BOT_OPS_PORT: "0",
+      PICKET_WEB_OPS_PORT: "0",
       PICKET_DEVICE_ID: "launcher-test",
       NO_COLOR: "1",
       ...env,
@@ -70,9 +72,15 @@ describe("npm start's launcher", () => {
     expect(health.status).toBe(200);
     const page = await fetch(`http://127.0.0.1:${http}/`);
     expect(await page.text()).toContain("Picket");
+    // No default password: the web made one on this first start and showed it once.
+    expect((await fetch(`http://127.0.0.1:${http}/api/devices`)).status).toBe(401);
+    const password = /the web UI's admin password is (\S+) ;/.exec(output())?.[1];
+    expect(password).toBeDefined();
+    expect(output().split(password as string).length - 1).toBe(1);
+    const s = await login(`http://127.0.0.1:${http}`, "admin", password);
     // Every service's heartbeat reaches the web UI through the launcher's NATS.
     await waitFor("all five heartbeats", async () => {
-      const body = (await (await fetch(`http://127.0.0.1:${http}/api/devices`)).json()) as { devices: { id: string; services: Record<string, unknown> }[] };
+      const body = (await (await s.fetch("/api/devices")).json()) as { devices: { id: string; services: Record<string, unknown> }[] };
       const own = body.devices.find((d) => d.id === "launcher-test");
       return own !== undefined && ["camera", "pir", "bot", "stream", "web"].every((s) => s in own.services);
     }, 20_000);

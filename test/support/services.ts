@@ -1,3 +1,4 @@
+import { TEST_ADMIN_PASSWORD } from "./web-session.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { signLiveToken } from "@picket/runtime";
 import { dirname, join } from "node:path";
@@ -108,10 +109,13 @@ export function baseEnv(natsUrl: string, device: string): Record<string, string>
     PICKET_PIR_OPS_PORT: "0",
     PICKET_BOT_OPS_PORT: "0",
     PICKET_STREAM_OPS_PORT: "0",
+    PICKET_WEB_OPS_PORT: "0",
     // The test scene's person would drive the sim PIR; tests drive it themselves.
     PICKET_TEST_SCENE_PIR: "false",
     // Viewers need the web's token, as with npm start: tests that open the stream port directly sign one (viewerQuery).
     PICKET_LIVE_SECRET: TEST_LIVE_SECRET,
+    // The web's login: tests log in with it (test/support/web-session.ts).
+    PICKET_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
   };
 }
 

@@ -167,6 +167,23 @@ export const publicUrlEntry = {
   defaultDoc: "none",
 } satisfies ConfigEntry;
 
+/** An IANA time zone name, resolved to its canonical spelling; throws a message a user can act on. */
+export function validateTimeZone(tz: string): string {
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
+  } catch {
+    throw new Error(`"${tz.slice(0, 64)}" is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York`);
+  }
+}
+
+/** The household's time zone: arming schedules, quiet hours, times in alerts and file names. */
+export const timeZoneEntry = {
+  env: "PICKET_TZ",
+  schema: env.parsed("", (raw) => (raw === "" ? Intl.DateTimeFormat().resolvedOptions().timeZone : validateTimeZone(raw))),
+  doc: "Time zone of the arming schedule, quiet hours and the times in alerts and downloads (IANA name such as Europe/Berlin).",
+  defaultDoc: "the system's",
+} satisfies ConfigEntry;
+
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
 export function opsPortEntry(service: string, def: number) {
   return {

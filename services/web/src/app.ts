@@ -3,18 +3,29 @@ import { fileURLToPath } from "node:url";
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type RouteHandlerMethod } from "fastify";
 import fastifyStatic from "@fastify/static";
 import { PirInject, TestAlarmReply, decodeJson, subjects } from "@picket/contracts";
-import { VERSION, natsErrors, type Logger, type NatsConnection, type Registry } from "@picket/runtime";
+import { VERSION, natsErrors, type Logger, type NatsConnection } from "@picket/runtime";
+import { isDocsUrl, registerApiDocs } from "./api-docs.js";
+import { registerAuth, type Auth } from "./auth/auth-plugin.js";
 import type { DeviceDirectory } from "./device-directory.js";
+import type { EventFeed } from "./events/event-feed.js";
+import { eventRoutes } from "./events/event-routes.js";
 
 export interface AppDeps {
   nc: NatsConnection;
   log: Logger;
-  registry: Registry;
   directory: DeviceDirectory;
+  /** Login: the admin password from the environment, session lifetime, the public URL. */
+  auth: { adminPassword?: string; sessionDays: number; publicUrl?: string };
+  /** Behind a reverse proxy: client address and https from X-Forwarded-*. */
+  trustProxy?: boolean;
   device: string;
   health: () => { ok: boolean; [k: string]: unknown };
   /** Where index.html and the compiled client live. */
   publicDirs?: string[];
+  /** The events timeline, followed from the events stream. */
+  feed: EventFeed;
+  /** The device's time zone, for the names of downloaded media. */
+  timeZone?: string;
   /** Serves `/hls/*` (the stream service's HLS, proxied). */
   hls?: RouteHandlerMethod;
 }
@@ -46,13 +57,19 @@ function busFailure(err: unknown, what: string): { status: number; error: string
   return { status: 502, error: `${what} failed: ${(err as Error).message}` };
 }
 
-/** The web UI and HTTP API. `listen` happens in main.ts; tests use `inject`. */
-export function buildApp(deps: AppDeps): FastifyInstance {
+/**
+ * The web UI and HTTP API, login first: every route but the public list needs a session
+ * (auth/auth-plugin.ts). `listen` happens in main.ts; tests use `inject`.
+ */
+export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; auth: Auth }> {
   // Per-request lines are debug noise for an operator; failures are logged by the error handler.
-  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }, { level: "warn" }) as FastifyBaseLogger, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }, { level: "warn" }) as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy ?? false });
+  // Before any route, so the OpenAPI document lists them all.
+  await registerApiDocs(app);
 
-  app.addHook("onSend", async (_req, reply) => {
-    reply.header("content-security-policy", CSP);
+  app.addHook("onSend", async (req, reply) => {
+    // The docs page carries its own strict policy (api-docs.ts).
+    if (!isDocsUrl(req.url)) reply.header("content-security-policy", CSP);
     reply.header("x-content-type-options", "nosniff");
     reply.header("referrer-policy", "no-referrer");
     reply.header("x-frame-options", "DENY");
@@ -69,7 +86,6 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     const h = deps.health();
     return reply.status(h.ok ? 200 : 503).send(h);
   });
-  app.get("/metrics", async (_req, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
 
   if (deps.hls !== undefined) app.get("/hls/*", deps.hls);
 
@@ -116,5 +132,7 @@ export function buildApp(deps: AppDeps): FastifyInstance {
   const dirs = deps.publicDirs ?? [join(here, "..", "public"), join(here, "public")];
   void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
   app.get("/api/version", async () => ({ device: deps.device, version: VERSION }));
-  return app;
+  await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+  const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: deps.auth });
+  return { app, auth };
 }

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfig, env, publicUrlEntry, liveSecretEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, opsPortEntry, publicUrlEntry, liveSecretEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 
 export const webConfig = {
   ...commonConfig,
@@ -20,6 +20,8 @@ export const webConfig = {
     schema: env.bool(false),
     doc: "Behind a reverse proxy (nginx, Caddy, a tunnel): take the client address and https from its X-Forwarded-* headers, for login rate limits and Secure cookies.",
   },
+  opsPort: opsPortEntry("web", 9104),
+  timeZone: timeZoneEntry,
   streamUrl: {
     env: "PICKET_STREAM_URL",
     schema: env.url("ws://127.0.0.1:8081", ["ws:", "wss:"]),

@@ -1,8 +1,9 @@
 import { Heartbeat, subjects } from "@picket/contracts";
-import { VERSION, bootService, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
+import { VERSION, bootService, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
 import { buildApp } from "./app.js";
 import { webConfig } from "./config.js";
 import { DeviceDirectory } from "./device-directory.js";
+import { startEventFeed } from "./events/event-feed.js";
 import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
 import { viewerTokens } from "./viewer-tokens.js";
@@ -19,17 +20,41 @@ await runMain(log, lc, async () => {
   const token = viewerTokens(cfg.liveSecret);
   const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log, token, ...(cfg.publicUrl === undefined ? {} : { publicOrigin: new URL(cfg.publicUrl).origin }) });
   const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log, token });
-  const app = buildApp({ nc, log, registry: metrics.registry, directory, device: cfg.deviceId, health: () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers }), hls });
+  // The timeline is read from the events stream in the background: the UI answers meanwhile.
+  const feed = startEventFeed({ nc, log });
+  lc.add("events", () => feed.stop());
+  const health = () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers });
+  const { app, auth } = await buildApp({
+    nc,
+    log,
+    directory,
+    device: cfg.deviceId,
+    health,
+    hls,
+    feed,
+    timeZone: cfg.timeZone,
+    trustProxy: cfg.trustProxy,
+    auth: { sessionDays: cfg.sessionDays, ...(cfg.adminPassword === undefined ? {} : { adminPassword: cfg.adminPassword }), ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }) },
+  });
+  lc.add("auth", () => auth.close());
   app.server.on("upgrade", (req, socket, head) => {
     // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
     socket.on("error", () => socket.destroy());
-    if (!proxy.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    void (async () => {
+      // The same login as every HTTP route: the session cookie, and the page's own Origin.
+      const verdict = await auth.authenticateUpgrade(req);
+      if (!verdict.ok) return void socket.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 401 ? "Unauthorized" : "Forbidden"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ error: verdict.reason })}`);
+      if (!proxy.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
+    })().catch((err: unknown) => {
+      log.warn({ err }, "websocket upgrade failed");
+      socket.destroy();
+    });
   });
   await app.listen({ port: cfg.port, host: cfg.host });
   lc.add("http", () => app.close());
   lc.add("live", () => proxy.close());
+  const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health, log });
+  lc.add("ops", () => ops.close());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "web", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: () => ({ viewers: proxy.viewers, skips: proxy.skips }) }));
   log.info({ url: `http://localhost:${cfg.port}/`, host: cfg.host }, `web UI on http://localhost:${cfg.port}/`);
-  // Login arrives with the web app; until then the port must not face the internet.
-  log.warn({ host: cfg.host }, "no login yet: anyone who can reach this port can watch the cameras and raise test alarms; keep it on your LAN");
 });

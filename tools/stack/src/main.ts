@@ -78,6 +78,6 @@ for (const { spec, child } of children) {
 }
 if (!shuttingDown) {
   const port = process.env.PICKET_HTTP_PORT ?? "8080";
-  if (failed.length === 0) say("stack", `Picket is up: open http://localhost:${port}/ (Ctrl-C stops everything)`);
+  if (failed.length === 0) say("stack", `Picket is up: open http://localhost:${port}/ and log in as admin (Ctrl-C stops everything)`);
   else warn("stack", `Picket is up without ${failed.join(", ")} for now (see the errors above; retrying)${failed.includes("web") ? "" : `: open http://localhost:${port}/`}; Ctrl-C stops everything`);
 }
