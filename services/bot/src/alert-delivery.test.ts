@@ -18,7 +18,7 @@ const tgError = (code: number, retryAfter?: number) =>
 
 /** Fake ports: records sends; `failures` maps a chat to the errors its next sends throw. */
 function fakePorts(snapshots: Snapshot[] = [{ ok: true, jpeg }]) {
-  const sent: { kind: "photo" | "text"; chat: number; text: string }[] = [];
+  const sent: { kind: "photo" | "text"; chat: number; text: string; silent: boolean }[] = [];
   const failures = new Map<number, Error[]>();
   let snapshotCalls = 0;
   const maybeFail = (chat: number) => {
@@ -30,14 +30,14 @@ function fakePorts(snapshots: Snapshot[] = [{ ok: true, jpeg }]) {
       snapshotCalls++;
       return snapshots[Math.min(snapshotCalls, snapshots.length) - 1] as Snapshot;
     },
-    async sendPhoto(chat, _jpeg, caption) {
+    async sendPhoto(chat, _jpeg, caption, _signal, silent) {
       maybeFail(chat);
-      sent.push({ kind: "photo", chat, text: caption });
+      sent.push({ kind: "photo", chat, text: caption, silent });
       return sent.length;
     },
-    async sendText(chat, text) {
+    async sendText(chat, text, _signal, silent) {
       maybeFail(chat);
-      sent.push({ kind: "text", chat, text });
+      sent.push({ kind: "text", chat, text, silent });
       return sent.length;
     },
   };
@@ -146,6 +146,20 @@ describe("AlertDelivery", () => {
     paired = false;
     expect(await out).toMatchObject({ sentTo: [], gaveUp: [111] });
     expect(f.sent).toEqual([]);
+  });
+
+  it("sends a silent alert without sound to every chat, photo or text, and a normal one with sound", async () => {
+    const f = fakePorts([{ ok: true, jpeg }, { ok: false, reason: "the camera is starting" }]);
+    const { d } = delivery(f.ports);
+    await d.deliver(event("ev-00000001"), [111, -222], signal, { silent: true });
+    await d.deliver(event("ev-00000002"), [111], signal, { silent: true });
+    await d.deliver(event("ev-00000003"), [111], signal);
+    expect(f.sent.map((s) => [s.kind, s.chat, s.silent])).toEqual([
+      ["photo", 111, true],
+      ["photo", -222, true],
+      ["text", 111, true],
+      ["text", 111, false],
+    ]);
   });
 
   it("remembers a snoozed alert, so its clip is not sent", async () => {

@@ -11,9 +11,15 @@ import { isTelegramCallError, toTelegramCallError } from "./telegram-errors.js";
 export interface AlertPorts {
   /** The alert's picture: the event's trigger frame when the camera stored one, else a fresh still. */
   photo(event: PresenceEvent, signal: AbortSignal): Promise<Snapshot>;
-  /** Each send resolves with the id of the message it created (the clip replies to it). */
-  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal): Promise<number | undefined>;
-  sendText(chatId: number, text: string, signal: AbortSignal): Promise<number | undefined>;
+  /** Each send resolves with the id of the message it created (the clip replies to it); `silent`: without sound. */
+  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, silent: boolean): Promise<number | undefined>;
+  sendText(chatId: number, text: string, signal: AbortSignal, silent: boolean): Promise<number | undefined>;
+}
+
+/** How one alert goes out. */
+export interface DeliverOptions {
+  /** Arrives without sound in every chat (the notification settings: silent, or quiet hours). */
+  silent?: boolean;
 }
 
 /** How an event's clip goes to one chat: the video, or a note that it cannot; `replyTo` is the alert's message. */
@@ -64,9 +70,11 @@ export class AlertDelivery {
 
   /**
    * Queues the alert for `chats`; call in event order (the queueing happens before this
-   * returns). Resolves when done; rejects with JobDropped when the bot stops first.
+   * returns). Resolves when done; rejects with JobDropped when the bot stops first. A
+   * redelivery while the alert is still on its way joins that one, with its options.
    */
-  deliver(event: PresenceEvent, chats: readonly number[], signal: AbortSignal): Promise<DeliveryOutcome> {
+  deliver(event: PresenceEvent, chats: readonly number[], signal: AbortSignal, options: DeliverOptions = {}): Promise<DeliveryOutcome> {
+    const silent = options.silent === true;
     const running = this.inFlight.get(event.id);
     if (running !== undefined) return running;
     const { ports, log, record } = this.opts;
@@ -90,7 +98,7 @@ export class AlertDelivery {
             const had = (await record.get(event.id))?.chats[String(chat)];
             if (had?.msg !== undefined || had?.gaveUp === true) return "already" as const;
             const p = await photo();
-            const id = await this.send(event.id, chat, p, caption, s);
+            const id = await this.send(event.id, chat, p, caption, s, silent);
             sentPhoto ||= id.photo;
             await record.update(event.id, (r) => (r.chats[String(chat)] = { msg: id.messageId ?? 0 }));
             return "sent" as const;
@@ -180,19 +188,19 @@ export class AlertDelivery {
   }
 
   /** Sends to one chat; a photo the API refuses for good (a bad picture) is replaced by text. */
-  private async send(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal): Promise<{ messageId: number | undefined; photo: boolean }> {
+  private async send(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal, silent: boolean): Promise<{ messageId: number | undefined; photo: boolean }> {
     const { ports, log } = this.opts;
     const tooBig = photo.ok ? photoProblem(photo.jpeg) : undefined;
-    if (tooBig !== undefined) return { messageId: await ports.sendText(chat, withoutPhoto(caption, tooBig), signal), photo: false };
-    if (!photo.ok) return { messageId: await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal), photo: false };
+    if (tooBig !== undefined) return { messageId: await ports.sendText(chat, withoutPhoto(caption, tooBig), signal, silent), photo: false };
+    if (!photo.ok) return { messageId: await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal, silent), photo: false };
     try {
-      return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal), photo: true };
+      return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal, silent), photo: true };
     } catch (e) {
       const err = toTelegramCallError("sendPhoto", e);
       // 403 (blocked, kicked) refuses text too; a 400 may be about the picture.
       if (err.kind !== "rejected" || err.code === 403) throw err;
       log.warn({ err, eventId, chat }, "Telegram refused the photo; sending text instead");
-      return { messageId: await ports.sendText(chat, withoutPhoto(caption, `Telegram refused it: ${err.description}`), signal), photo: false };
+      return { messageId: await ports.sendText(chat, withoutPhoto(caption, `Telegram refused it: ${err.description}`), signal, silent), photo: false };
     }
   }
 }

@@ -10,6 +10,7 @@ import { kvDeliveryLog } from "./delivery-log.js";
 import { describeBusError, natsSnapshotRequest, takeSnapshot, type Snapshot } from "./snapshot-client.js";
 import { EVENTS_DAYS, createTelegramBot, type CommandPorts, type RequestedClip, type TelegramBot } from "./telegram-bot.js";
 import { DeviceDirectory } from "./device-directory.js";
+import { openNotifications, type Notifications } from "./notifications.js";
 import { openPairedChats, type PairedChats } from "./paired-chats.js";
 import { recentAlerts } from "./recent-events.js";
 import { plain } from "./caption.js";
@@ -34,7 +35,7 @@ export interface BotServiceDeps {
   liveUrl?: string | undefined;
   /** The bot's state bucket: which chat got which alert, kept across restarts. */
   botState?: KV;
-  /** The settings bucket: arming and snooze, changed from the chat. */
+  /** The settings bucket: arming and snooze (changed from the chat), paired chats, notification settings. */
   settings?: KV;
   /** Reads a stored snapshot or clip from the media store. */
   storedMedia?: (name: string) => Promise<Uint8Array | undefined>;
@@ -131,6 +132,10 @@ export function createBotService(deps: BotServiceDeps) {
    */
   const sendClip = async (media: MediaEvent): Promise<AlertDecision> => {
     if (media.media !== "clip" || media.object === undefined || deps.storedMedia === undefined || delivery === undefined) return { ack: true };
+    if (notifications?.settings.clip === false) {
+      log.info({ eventId: media.eventId }, "clip not sent: clips are off in the notification settings");
+      return { ack: true };
+    }
     const messages = await delivery.alertMessages(media.eventId);
     if (messages === "snoozed") {
       log.info({ eventId: media.eventId }, "clip of a snoozed alert; not sent");
@@ -145,7 +150,7 @@ export function createBotService(deps: BotServiceDeps) {
     if ((media.bytes ?? 0) > CLIP_LIMIT_BYTES) {
       log.warn({ eventId: media.eventId, bytes: media.bytes }, "clip larger than Telegram takes from bots; a note goes instead");
       const note = `🎬 This alert's clip is ${Math.round((media.bytes ?? 0) / 1e6)} MB, more than Telegram takes from bots (50 MB); it is kept on the camera.`;
-      await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendText(chat, note, signal, undefined, replyTo) ?? Promise.resolve(), CLIP_MAX_TRIES);
+      await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendText(chat, note, signal, undefined, replyTo, { silent: silentNow() }) ?? Promise.resolve(), CLIP_MAX_TRIES);
       return { ack: true };
     }
     const mp4 = await deps.storedMedia(media.object);
@@ -155,11 +160,14 @@ export function createBotService(deps: BotServiceDeps) {
     }
     const durationS = Math.round((media.durationMs ?? 0) / 1000);
     const caption = `🎬 ${durationS} s around the alert`;
-    const sent = await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendVideo(chat, mp4, caption, replyTo, durationS, signal) ?? Promise.resolve(), CLIP_MAX_TRIES);
+    const sent = await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendVideo(chat, mp4, caption, replyTo, durationS, signal, { silent: silentNow() }) ?? Promise.resolve(), CLIP_MAX_TRIES);
     log.info({ eventId: media.eventId, chats: sent, bytes: mp4.length }, sent.length > 0 ? "clip sent" : "clip already sent");
     return { ack: true };
   };
   let household: Household | undefined;
+  let notifications: Notifications | undefined;
+  /** Whether a send now goes without sound (silent, or quiet hours in PICKET_TZ). */
+  const silentNow = () => notifications?.silentAt(Date.now()) ?? false;
   /** The paired chats: kept in the settings bucket, else (no bucket) PICKET_TELEGRAM_CHATS as given. */
   let paired: { has(chat: number): boolean; ids(): number[] } = { has: (c) => deps.chats.includes(c), ids: () => [...deps.chats] };
   let pairedStore: PairedChats | undefined;
@@ -210,7 +218,8 @@ export function createBotService(deps: BotServiceDeps) {
       return { ack: true };
     }
     try {
-      const out = await delivery.deliver(event, chats, signal);
+      const silent = silentNow();
+      const out = await delivery.deliver(event, chats, signal, { silent });
       if (out.sentTo.length === 0 && out.gaveUp.length === 0) {
         log.info({ eventId: event.id }, "alert redelivered but every chat has it; acked without sending");
         return { ack: true };
@@ -218,7 +227,7 @@ export function createBotService(deps: BotServiceDeps) {
       delivered++;
       lastAlert = event;
       alerts.inc({ result: out.gaveUp.length > 0 ? "partial" : "delivered" });
-      log.info({ eventId: event.id, test: event.test, chats: out.sentTo, already: out.already, gaveUp: out.gaveUp, photo: out.photo, ageMs: Date.now() - event.at }, "alert delivered");
+      log.info({ eventId: event.id, test: event.test, chats: out.sentTo, already: out.already, gaveUp: out.gaveUp, photo: out.photo, silent, ageMs: Date.now() - event.at }, "alert delivered");
       return { ack: true };
     } catch (err) {
       if (err instanceof JobDropped) return { ack: false, delayMs: 0 };
@@ -233,6 +242,7 @@ export function createBotService(deps: BotServiceDeps) {
         return;
       }
       if (deps.settings !== undefined) household = await openHousehold(deps.settings, device, log);
+      if (deps.settings !== undefined) notifications = await openNotifications(deps.settings, log, deps.timeZone);
       if (deps.settings !== undefined) {
         const store = await openPairedChats(deps.settings, log);
         const seeded = await store.seed(deps.chats);
@@ -263,7 +273,11 @@ export function createBotService(deps: BotServiceDeps) {
         onFatal: deps.onFatal,
       });
       delivery = new AlertDelivery({
-        ports: { photo: eventPhoto, sendPhoto: (chat, jpeg, caption, signal) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons()), sendText: tg.sendText },
+        ports: {
+          photo: eventPhoto,
+          sendPhoto: (chat, jpeg, caption, signal, silent) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons(), { silent }),
+          sendText: (chat, text, signal, silent) => tg.sendText(chat, text, signal, undefined, undefined, { silent }),
+        },
         outbox: queues,
         record: kvDeliveryLog(deps.botState, log),
         isPaired: (chat) => paired.has(chat),
@@ -298,6 +312,7 @@ export function createBotService(deps: BotServiceDeps) {
       await consumer?.stop();
       await clips?.stop();
       household?.stop();
+      notifications?.stop();
       pairedStore?.stop();
     },
     health() {

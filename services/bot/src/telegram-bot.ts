@@ -42,6 +42,15 @@ export interface TelegramBotOptions {
   onFatal: (err: TelegramCallError) => void;
 }
 
+/** How one message is sent. */
+export interface SendOptions {
+  /** Arrives without sound (Telegram's `disable_notification`): silent alerts and quiet hours. */
+  silent?: boolean;
+}
+
+/** The API field for a silent send; nothing at all for a normal one. */
+const quiet = (send: SendOptions) => (send.silent === true ? { disable_notification: true } : {});
+
 /** A clip made on request, or why there is none. */
 export type RequestedClip = { ok: true; mp4: Uint8Array; durationMs: number } | { ok: false; reason: string };
 
@@ -140,30 +149,30 @@ export function createTelegramBot(opts: TelegramBotOptions) {
 
   const api = {
     /** Uploads a JPEG with a plain-text caption (and the alert's buttons). Throws TelegramCallError. */
-    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons?: Button[][]): Promise<number | undefined> {
+    sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, buttons?: Button[][], send: SendOptions = {}): Promise<number | undefined> {
       const markup = buttons === undefined ? {} : { reply_markup: { inline_keyboard: buttons } };
-      return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption, ...markup }, { signal: shim(s) }), signal);
+      return call("sendPhoto", (s) => bot.telegram.callApi("sendPhoto", { chat_id: chatId, photo: { source: jpeg, filename: FILENAME }, caption, ...markup, ...quiet(send) }, { signal: shim(s) }), signal);
     },
-    /** Sends plain text. Throws TelegramCallError. */
     /**
      * Uploads an event's clip as a reply to its alert photo. A clip is far larger than a photo:
      * its timeout grows with its size (a slow uplink must not fail a good upload).
      */
-    sendVideo(chatId: number, mp4: Uint8Array, caption: string, replyTo: number | undefined, durationS: number, signal: AbortSignal): Promise<number | undefined> {
+    sendVideo(chatId: number, mp4: Uint8Array, caption: string, replyTo: number | undefined, durationS: number, signal: AbortSignal, send: SendOptions = {}): Promise<number | undefined> {
       // Multipart: telegraf serializes only some object fields itself, so this one goes as JSON text.
       const reply = replyTo === undefined ? {} : ({ reply_parameters: JSON.stringify({ message_id: replyTo, allow_sending_without_reply: true }) } as unknown as { reply_parameters: { message_id: number } });
       const timeoutMs = opts.uploadTimeoutMs + Math.round(mp4.length / 50);
       return call(
         "sendVideo",
-        (s) => bot.telegram.callApi("sendVideo", { chat_id: chatId, video: { source: Buffer.from(mp4.buffer, mp4.byteOffset, mp4.byteLength), filename: "picket.mp4" }, caption, duration: durationS, supports_streaming: true, ...reply }, { signal: shim(s) }),
+        (s) => bot.telegram.callApi("sendVideo", { chat_id: chatId, video: { source: Buffer.from(mp4.buffer, mp4.byteOffset, mp4.byteLength), filename: "picket.mp4" }, caption, duration: durationS, supports_streaming: true, ...reply, ...quiet(send) }, { signal: shim(s) }),
         signal,
         timeoutMs,
       );
     },
-    sendText(chatId: number, text: string, signal: AbortSignal, buttons?: Button[][], replyTo?: number): Promise<number | undefined> {
+    /** Sends plain text. Throws TelegramCallError. */
+    sendText(chatId: number, text: string, signal: AbortSignal, buttons?: Button[][], replyTo?: number, send: SendOptions = {}): Promise<number | undefined> {
       const markup = buttons === undefined ? {} : { reply_markup: { inline_keyboard: buttons } };
       const reply = replyTo === undefined ? {} : { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } };
-      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...markup, ...reply }, { signal: shim(s) }), signal);
+      return call("sendMessage", (s) => bot.telegram.callApi("sendMessage", { chat_id: chatId, text, link_preview_options: { is_disabled: true }, ...markup, ...reply, ...quiet(send) }, { signal: shim(s) }), signal);
     },
     /** Up to 10 photos as one album, each with its caption. */
     sendAlbum(chatId: number, photos: { jpeg: Buffer; caption: string }[], signal: AbortSignal): Promise<number | undefined> {

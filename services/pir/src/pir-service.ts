@@ -1,4 +1,4 @@
-import { Heartbeat, MotionReport, PirEdge, PresenceEvent, TestAlarmRequest, mediaNames, parseArming, settingsKeys, subjects, type ArmingSetting } from "@picket/contracts";
+import { Heartbeat, MotionReport, PirEdge, PresenceEvent, TestAlarmRequest, mediaNames, parseArming, settingsKeys, subjects, type ArmingSetting, type DetectionSettings } from "@picket/contracts";
 import {
   Counter,
   EventRecorder,
@@ -19,9 +19,10 @@ import type { PirDriver } from "./drivers/driver.js";
 import { PirInterpreter, PIR_INTERPRETER_DEFAULTS } from "./hcsr501.js";
 import { ArmingPolicy } from "./presence/arming-schedule.js";
 import { newEventId } from "./presence/event-id.js";
-import { PresenceEngine, type PresenceMode } from "./presence/presence-engine.js";
+import { PresenceEngine } from "./presence/presence-engine.js";
+import { effectiveMode, parseDetection, type PresenceModeSetting } from "./presence/presence-mode.js";
 
-export type PresenceModeSetting = PresenceMode | "auto";
+export type { PresenceModeSetting };
 
 export interface PirServiceDeps {
   nc: NatsConnection;
@@ -32,6 +33,7 @@ export interface PirServiceDeps {
   device: string;
   driver: PirDriver;
   debounceMs: number;
+  /** PICKET_PRESENCE_MODE: the mode while the settings bucket has none for this device. */
   presenceMode: PresenceModeSetting;
   confirmMs: number;
   pulses: number;
@@ -56,8 +58,8 @@ const CAMERA_MOTION_STALE_MS = 10_000;
 /**
  * Watches the PIR and the camera's motion reports and decides presence with the presence
  * engine: a started or ended event is stored in JetStream before anything reacts to it.
- * Arming (armed, disarmed or a weekly schedule) lives in the settings bucket and changes take
- * effect without a restart.
+ * Arming (armed, disarmed or a weekly schedule) and the presence mode live in the settings
+ * bucket and changes take effect without a restart.
  */
 export function createPirService(deps: PirServiceDeps) {
   const { nc, device } = deps;
@@ -71,7 +73,7 @@ export function createPirService(deps: PirServiceDeps) {
   const engine = new PresenceEngine(
     {
       device,
-      mode: deps.presenceMode === "auto" ? "pir" : deps.presenceMode,
+      mode: effectiveMode(deps.presenceMode, false),
       confirmWindowMs: deps.confirmMs,
       activation: { pulses: deps.pulses, windowMs: deps.pulseWindowMs },
       motionMinMs: deps.motionMinMs,
@@ -90,6 +92,9 @@ export function createPirService(deps: PirServiceDeps) {
   let debouncer: Debouncer | undefined;
   let subs: Subscription[] = [];
   let armingWatch: SettingWatch | undefined;
+  let detectionWatch: SettingWatch | undefined;
+  /** The mode asked for: the settings bucket's, else PICKET_PRESENCE_MODE. */
+  let configuredMode: PresenceModeSetting = deps.presenceMode;
   let deadline: NodeJS.Timeout | undefined;
   let lastEdgeAt = 0;
   let stuck = false;
@@ -149,20 +154,43 @@ export function createPirService(deps: PirServiceDeps) {
     apply(engine.onPir(0, Date.now(), performance.now()));
   }
 
-  /** `auto`: PIR confirmed by motion while the camera's detector runs; PIR alone when it does not. */
+  /**
+   * `auto`: PIR confirmed by motion while the camera's detector runs; PIR alone when it does
+   * not. Followed in every mode, so a switch to `auto` knows at once.
+   */
   const followCamera = (hb: Heartbeat) => {
-    if (deps.presenceMode !== "auto") return;
     if ((hb.vitals.motionFps ?? 0) > 0) cameraMotionUntil = performance.now() + CAMERA_MOTION_STALE_MS;
     checkAutoMode();
   };
   const checkAutoMode = () => {
-    if (deps.presenceMode !== "auto") return;
-    const mode: PresenceMode = performance.now() < cameraMotionUntil ? "pir+motion" : "pir";
+    if (configuredMode !== "auto") return;
+    const mode = effectiveMode("auto", performance.now() < cameraMotionUntil);
     if (engine.opts.mode === mode) return;
     log.info({ mode }, mode === "pir" ? "camera motion not available: PIR alone raises alarms" : "camera motion available: PIR confirmed by motion raises alarms");
     apply(engine.setMode(mode, Date.now(), performance.now()));
   };
   let autoTimer: NodeJS.Timeout | undefined;
+
+  /** Puts `configuredMode` in force: `auto` re-checks the camera every 2 s, a fixed mode goes to the engine. */
+  const followMode = () => {
+    clearInterval(autoTimer);
+    autoTimer = undefined;
+    if (stopped) return;
+    if (configuredMode === "auto") {
+      autoTimer = setInterval(checkAutoMode, 2_000);
+      checkAutoMode();
+    } else if (engine.opts.mode !== configuredMode) {
+      apply(engine.setMode(configuredMode, Date.now(), performance.now()));
+    }
+  };
+
+  /** The detection setting, live; unset (or deleted) goes back to PICKET_PRESENCE_MODE. */
+  const setDetection = (setting: DetectionSettings | undefined) => {
+    const previous = configuredMode;
+    configuredMode = setting?.mode ?? deps.presenceMode;
+    followMode();
+    log.info({ mode: configuredMode, previous, effective: engine.opts.mode, source: setting === undefined ? "PICKET_PRESENCE_MODE" : "settings" }, "presence mode");
+  };
 
   return {
     async start(): Promise<void> {
@@ -197,8 +225,9 @@ export function createPirService(deps: PirServiceDeps) {
           ctx,
         ),
       ];
-      if (deps.presenceMode === "auto") autoTimer = setInterval(checkAutoMode, 2_000);
-      log.info({ mode: deps.presenceMode, timeZone: deps.timeZone, warmupMs: deps.warmupMs }, "presence detection on");
+      followMode();
+      detectionWatch = await watchSetting(deps.settings, settingsKeys.detection(device), parseDetection, setDetection, log);
+      log.info({ mode: configuredMode, timeZone: deps.timeZone, warmupMs: deps.warmupMs }, "presence detection on");
 
       const { initial } = await deps.driver.start((level) => {
         rawEdges.inc();
@@ -218,6 +247,7 @@ export function createPirService(deps: PirServiceDeps) {
       interpreter.dispose();
       for (const s of subs) s.unsubscribe();
       armingWatch?.stop();
+      detectionWatch?.stop();
       recorder.stop();
     },
     health() {
@@ -231,6 +261,7 @@ export function createPirService(deps: PirServiceDeps) {
         armed: state.armed,
         arming: state.arming,
         mode: state.mode,
+        presenceMode: configuredMode,
         present: state.present,
         sensor: stuck ? "stuck-high" : sensor.state,
         sensorWarmupLeftMs: sensor.warmupLeftMs,

@@ -56,6 +56,12 @@ export async function registerApiDocs(app: FastifyInstance): Promise<void> {
       tags: [
         { name: "session", description: "Login, logout, password" },
         { name: "users", description: "Who may use the web app (admins only)" },
+        { name: "devices", description: "Cameras: state, snapshot, test alarm" },
+        { name: "events", description: "The timeline of presence events, their photos and clips" },
+        { name: "settings", description: "Arming, schedule, motion zones, detection, quality presets, notifications" },
+        { name: "telegram", description: "Pairing the household's Telegram chats (admins only)" },
+        { name: "live", description: "Live video (HLS; the websocket is /api/live/{device}/{profile})" },
+        { name: "service", description: "Health and version" },
       ],
     },
   });

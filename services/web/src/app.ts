@@ -9,6 +9,7 @@ import { registerAuth, type Auth } from "./auth/auth-plugin.js";
 import type { DeviceDirectory } from "./device-directory.js";
 import type { EventFeed } from "./events/event-feed.js";
 import { eventRoutes } from "./events/event-routes.js";
+import { settingsRoutes } from "./settings/settings-routes.js";
 
 export interface AppDeps {
   nc: NatsConnection;
@@ -43,6 +44,8 @@ const CSP = [
   "frame-ancestors 'none'",
   "form-action 'self'",
 ].join("; ");
+
+const errorBody = { type: "object", required: ["error"], properties: { error: { type: "string" } } } as const;
 
 const deviceParams = {
   type: "object",
@@ -82,16 +85,14 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
   });
   app.setNotFoundHandler((_req, reply) => void reply.status(404).send({ error: "not found" }));
 
-  app.get("/healthz", async (_req, reply) => {
+  app.get("/healthz", { schema: { tags: ["service"], summary: "Health: 200 while the bus is connected, else 503 (public)" } }, async (_req, reply) => {
     const h = deps.health();
     return reply.status(h.ok ? 200 : 503).send(h);
   });
 
-  if (deps.hls !== undefined) app.get("/hls/*", deps.hls);
+  if (deps.hls !== undefined) app.get("/hls/*", { schema: { tags: ["live"], summary: "LL-HLS of a camera: /hls/{device}/{profile}/index.m3u8, init.mp4, segments and parts" } }, deps.hls);
 
-  app.get("/api/devices", async () => ({ self: deps.device, devices: deps.directory.list(Date.now()) }));
-
-  app.get<{ Params: { id: string } }>("/api/devices/:id/snapshot.jpg", { schema: { params: deviceParams } }, async (req, reply) => {
+  app.get<{ Params: { id: string } }>("/api/devices/:id/snapshot.jpg", { schema: { tags: ["devices"], summary: "The camera's newest picture as a JPEG (503 when the camera is not sending)", params: deviceParams } }, async (req, reply) => {
     try {
       // A frozen camera says so rather than serving an old picture.
       const msg = await deps.nc.request(subjects.snapshot(req.params.id), JSON.stringify({ maxAgeMs: 5_000 }), { timeout: 3_000 });
@@ -104,7 +105,16 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
     }
   });
 
-  app.post<{ Params: { id: string } }>("/api/devices/:id/test-alarm", { schema: { params: deviceParams } }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>(
+    "/api/devices/:id/test-alarm",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Raise a test alarm through the whole path: event, photo, Telegram",
+        params: deviceParams,
+        response: { 202: { type: "object", required: ["eventId"], properties: { eventId: { type: "string" } } }, "5xx": errorBody },
+      },
+    }, async (req, reply) => {
     try {
       const msg = await deps.nc.request(subjects.testAlarm(req.params.id), JSON.stringify({ requestedBy: "web" }), { timeout: 10_000 });
       const answer = decodeJson(TestAlarmReply, msg.data, msg.subject);
@@ -117,7 +127,19 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
     }
   });
 
-  app.post<{ Params: { id: string }; Body: unknown }>("/api/devices/:id/pir", { schema: { params: deviceParams } }, async (req, reply) => {
+  app.post<{ Params: { id: string }; Body: unknown }>(
+    "/api/devices/:id/pir",
+    {
+      schema: {
+        tags: ["devices"],
+        summary: "Drive the simulated PIR: a level or a pulse",
+        params: deviceParams,
+        body: { type: "object", properties: { level: { enum: [0, 1] }, pulseMs: { type: "integer", minimum: 1, maximum: 60000 } } },
+        response: { 202: { type: "object", properties: { ok: { type: "boolean" } } } },
+      },
+      // The body is checked by its contract below, with a message that says what is accepted.
+      attachValidation: true,
+    }, async (req, reply) => {
     const parsed = PirInject.safeParse(req.body);
     if (!parsed.success) return reply.status(400).send({ error: 'body must be {"level":0|1} or {"pulseMs":1..60000}' });
     try {
@@ -131,8 +153,9 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
 
   const dirs = deps.publicDirs ?? [join(here, "..", "public"), join(here, "public")];
   void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
-  app.get("/api/version", async () => ({ device: deps.device, version: VERSION }));
+  app.get("/api/version", { schema: { tags: ["service"], summary: "This device and the software's version", response: { 200: { type: "object", properties: { device: { type: "string" }, version: { type: "string" } } } } } }, async () => ({ device: deps.device, version: VERSION }));
   await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+  await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device });
   const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: deps.auth });
   return { app, auth };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Heartbeat, ServiceName } from "@picket/contracts";
-import { DeviceDirectory } from "./device-directory.js";
+import { DeviceDirectory, cameraProblem, describeAge } from "./device-directory.js";
 
 const hb = (device: string, service: ServiceName, extra: Partial<Heartbeat> = {}): Heartbeat => ({
   device,
@@ -13,13 +13,18 @@ const hb = (device: string, service: ServiceName, extra: Partial<Heartbeat> = {}
   vitals: {},
   ...extra,
 });
+/** A camera heartbeat whose picture is fine: capturing, 25 fps, a frame 40 ms old. */
+const goodCamera = (device: string, extra: Record<string, number> = {}) => hb(device, "camera", { vitals: { capturing: 1, fps: 25, bitrateKbps: 1800, lastFrameAgeMs: 40, ...extra } });
 
 describe("DeviceDirectory", () => {
   it("lists its own device first, offline, before any heartbeat", () => {
     const d = new DeviceDirectory("pi", 10_000);
-    expect(d.list(1000)).toEqual([{ id: "pi", online: false, lastSeenAgoMs: null, services: {} }]);
+    expect(d.list(1000)).toEqual([
+      { id: "pi", state: "offline", problem: "not heard from yet", lastSeenAgoMs: null, uptimeS: null, temperatureC: null, camera: null, versions: {}, services: {} },
+    ]);
     expect(d.has("pi")).toBe(true);
     expect(d.has("garage")).toBe(false);
+    expect(d.get("garage", 0)).toBeUndefined();
   });
 
   it("keeps its own device first and sorts the others by name", () => {
@@ -30,37 +35,77 @@ describe("DeviceDirectory", () => {
 
   it("is online while a heartbeat is younger than the limit, offline from then on", () => {
     const d = new DeviceDirectory("pi", 10_000);
-    d.record(hb("pi", "camera"), 1000);
-    expect(d.list(1000)[0]).toMatchObject({ online: true, lastSeenAgoMs: 0 });
-    expect(d.list(10_999)[0]).toMatchObject({ online: true, lastSeenAgoMs: 9999 });
-    expect(d.list(11_000)[0]).toMatchObject({ online: false, lastSeenAgoMs: 10_000 });
+    d.record(goodCamera("pi"), 1000);
+    expect(d.list(1000)[0]).toMatchObject({ state: "online", problem: null, lastSeenAgoMs: 0 });
+    expect(d.list(3_999)[0]).toMatchObject({ state: "online", lastSeenAgoMs: 2999 });
+    expect(d.list(11_000)[0]).toMatchObject({ state: "offline", problem: "not heard from for 10 s", lastSeenAgoMs: 10_000, uptimeS: null, camera: null });
+    expect(d.list(1000 + 600_000)[0]?.problem).toBe("not heard from for 10 min");
   });
 
-  it("counts the freshest service for the device and shows each service's age and figures", () => {
+  it("shows each service's figures, the versions, the camera's picture and the longest uptime", () => {
     const d = new DeviceDirectory("pi", 10_000);
-    d.record(hb("pi", "camera", { vitals: { fps: 25 }, version: "1.2.3" }), 1000);
-    d.record(hb("pi", "pir"), 8000);
-    const [pi] = d.list(15_000);
-    expect(pi).toMatchObject({ online: true, lastSeenAgoMs: 7000 });
-    expect(pi?.services.camera).toEqual({ version: "1.2.3", ageMs: 14_000, uptimeS: 10, rssBytes: 50_000_000, cpuPct: 4, vitals: { fps: 25 } });
-    expect(pi?.services.pir?.ageMs).toBe(7000);
+    d.record(hb("pi", "camera", { version: "1.2.3", uptimeS: 50, vitals: { capturing: 1, fps: 24.8, bitrateKbps: 1900, lastFrameAgeMs: 30 } }), 1000);
+    d.record(hb("pi", "pir", { uptimeS: 7_200, vitals: { armed: 1 } }), 1500);
+    const pi = d.get("pi", 1500);
+    expect(pi).toMatchObject({ state: "online", problem: null, lastSeenAgoMs: 0, uptimeS: 7_200, versions: { camera: "1.2.3", pir: "0.1.0" } });
+    expect(pi?.services.camera).toEqual({ ageMs: 500, uptimeS: 50, rssBytes: 50_000_000, cpuPct: 4, vitals: { capturing: 1, fps: 24.8, bitrateKbps: 1900, lastFrameAgeMs: 30 } });
+    expect(pi?.camera).toEqual({ fps: 24.8, kbps: 1900, frameAgeMs: 30 });
   });
 
-  it("keeps only the newest heartbeat of each service", () => {
+  it("reports a temperature only when a live service carries one", () => {
     const d = new DeviceDirectory("pi", 10_000);
-    d.record(hb("pi", "camera", { uptimeS: 1 }), 1000);
-    d.record(hb("pi", "camera", { uptimeS: 5 }), 5000);
-    const [pi] = d.list(5000);
-    expect(Object.keys(pi?.services ?? {})).toEqual(["camera"]);
-    expect(pi?.services.camera).toMatchObject({ uptimeS: 5, ageMs: 0 });
+    d.record(goodCamera("pi"), 0);
+    expect(d.get("pi", 0)?.temperatureC).toBeNull();
+    d.record(hb("pi", "pir", { vitals: { socTempC: 51.5 } }), 0);
+    expect(d.get("pi", 0)?.temperatureC).toBe(51.5);
+  });
+
+  it("is degraded when the device lives but only its camera's heartbeats stopped", () => {
+    const d = new DeviceDirectory("pi", 10_000);
+    d.record(goodCamera("pi"), 0);
+    d.record(hb("pi", "pir"), 0);
+    expect(d.get("pi", 1000)?.state).toBe("online");
+    d.record(hb("pi", "pir"), 12_000);
+    const pi = d.get("pi", 12_000);
+    expect(pi).toMatchObject({ state: "degraded", problem: "the camera service has been silent for 12 s", camera: null });
+    expect(pi?.versions.camera).toBe("0.1.0");
+  });
+
+  it("is degraded when no camera was ever heard from there", () => {
+    const d = new DeviceDirectory("pi", 10_000);
+    d.record(hb("pi", "web"), 0);
+    expect(d.get("pi", 0)).toMatchObject({ state: "degraded", problem: "no camera service heard from on this device" });
+  });
+
+  it("is degraded while the camera captures but its frames stop or never came, and says which", () => {
+    const d = new DeviceDirectory("pi", 10_000);
+    d.record(goodCamera("pi", { lastFrameAgeMs: 8_000 }), 0);
+    expect(d.get("pi", 1000)).toMatchObject({ state: "degraded", problem: "the camera's newest frame is 8 s old", camera: { frameAgeMs: 8_000 } });
+    d.record(goodCamera("pi", { lastFrameAgeMs: -1, fps: 0 }), 2000);
+    expect(d.get("pi", 2000)).toMatchObject({ state: "degraded", problem: "the camera is on but delivers no frames", camera: { fps: 0, frameAgeMs: null } });
+    d.record(goodCamera("pi"), 3000);
+    expect(d.get("pi", 3000)).toMatchObject({ state: "online", problem: null });
+  });
+
+  it("a camera on demand that is off is not a problem", () => {
+    const d = new DeviceDirectory("pi", 10_000);
+    d.record(hb("pi", "camera", { vitals: { capturing: 0, onDemand: 1, fps: 0, lastFrameAgeMs: -1 } }), 0);
+    expect(d.get("pi", 0)).toMatchObject({ state: "online", problem: null, camera: { fps: 0, frameAgeMs: null } });
+  });
+
+  it("names another service that went silent, after the camera's own trouble", () => {
+    const d = new DeviceDirectory("pi", 10_000);
+    d.record(hb("pi", "pir"), 0);
+    d.record(goodCamera("pi", { lastFrameAgeMs: 9_000 }), 30_000);
+    expect(d.get("pi", 30_000)).toMatchObject({ state: "degraded", problem: "the camera's newest frame is 9 s old; the pir service has been silent for 30 s" });
   });
 
   it("tells other devices' state apart", () => {
     const d = new DeviceDirectory("pi", 10_000);
-    d.record(hb("garage", "camera"), 0);
-    d.record(hb("porch", "camera"), 20_000);
-    const byId = Object.fromEntries(d.list(25_000).map((v) => [v.id, v.online]));
-    expect(byId).toEqual({ pi: false, garage: false, porch: true });
+    d.record(goodCamera("garage"), 0);
+    d.record(goodCamera("porch"), 20_000);
+    const byId = Object.fromEntries(d.list(25_000).map((v) => [v.id, v.state]));
+    expect(byId).toEqual({ pi: "offline", garage: "offline", porch: "online" });
   });
 
   it("stops taking new devices at 1000, but keeps updating known ones", () => {
@@ -69,7 +114,23 @@ describe("DeviceDirectory", () => {
     expect(d.list(0)).toHaveLength(1001);
     expect(d.has("dev-0999")).toBe(true);
     expect(d.has("dev-1000")).toBe(false);
-    d.record(hb("dev-0000", "pir"), 50_000);
-    expect(d.list(50_000).find((v) => v.id === "dev-0000")).toMatchObject({ online: true });
+    d.record(goodCamera("dev-0000"), 50_000);
+    expect(d.list(50_000).find((v) => v.id === "dev-0000")).toMatchObject({ state: "online" });
+  });
+});
+
+describe("cameraProblem", () => {
+  it("is quiet while frames are fresh, and says when they stop or never came", () => {
+    expect(cameraProblem({ capturing: 1, fps: 15, lastFrameAgeMs: 100 })).toBeUndefined();
+    expect(cameraProblem({ capturing: 1, fps: 15, lastFrameAgeMs: 5_000 })).toBeUndefined();
+    expect(cameraProblem({ capturing: 1, fps: 15, lastFrameAgeMs: 5_001 })).toBe("the camera's newest frame is 5 s old");
+    expect(cameraProblem({ capturing: 1, fps: 15, lastFrameAgeMs: 2_500 }, 2_000)).toBe("the camera's newest frame is 3 s old");
+    expect(cameraProblem({ capturing: 1, fps: 0, lastFrameAgeMs: 100 })).toBe("the camera reports 0 frames per second");
+    expect(cameraProblem({ capturing: 0, fps: 0, lastFrameAgeMs: -1 })).toBeUndefined();
+    expect(cameraProblem({})).toBe("the camera is on but delivers no frames");
+  });
+
+  it("describes ages the way people say them", () => {
+    expect([describeAge(1_400), describeAge(119_000), describeAge(600_000), describeAge(3 * 3_600_000), describeAge(3 * 86_400_000)]).toEqual(["1 s", "119 s", "10 min", "3 h", "3 d"]);
   });
 });

@@ -1,22 +1,93 @@
 import type { Heartbeat, ServiceName } from "@picket/contracts";
 
+export type DeviceState = "online" | "degraded" | "offline";
+
+/** One service's latest heartbeat, as the web UI shows it. */
+export interface ServiceView {
+  /** Time since its heartbeat arrived, ms. */
+  ageMs: number;
+  uptimeS: number;
+  cpuPct: number;
+  rssBytes: number;
+  vitals: Record<string, number>;
+}
+
+/** The camera's figures from its latest heartbeat (the main picture's). */
+export interface CameraFigures {
+  fps: number;
+  kbps: number;
+  /** Age of its newest frame when it sent the heartbeat, ms; null when it has none (never captured, or off on demand). */
+  frameAgeMs: number | null;
+}
+
 export interface DeviceView {
   id: string;
-  online: boolean;
+  /**
+   * `offline`: no service heard within the limit. `degraded`: alive, but its camera is not
+   * heard from, silent, or reports no fresh frames while capturing, or another service it ran
+   * went silent. `online`: all well.
+   */
+  state: DeviceState;
+  /** What is wrong, for a person (null when online). */
+  problem: string | null;
   lastSeenAgoMs: number | null;
-  services: Partial<Record<ServiceName, { version: string; ageMs: number; uptimeS: number; rssBytes: number; cpuPct: number; vitals: Record<string, number> }>>;
+  /** How long Picket has run there: its longest-running live service, s (null when offline). */
+  uptimeS: number | null;
+  /** From a live service's `temperatureC` (or `socTempC`, `cpuTempC`) vital; null when none reports one. */
+  temperatureC: number | null;
+  /** Null when the camera's heartbeat is missing or stale. */
+  camera: CameraFigures | null;
+  /** Each service ever heard: its version. */
+  versions: Partial<Record<ServiceName, string>>;
+  services: Partial<Record<ServiceName, ServiceView>>;
+}
+
+interface Beat {
+  hb: Heartbeat;
+  receivedAt: number;
+}
+
+/** A camera frame older than this while capturing means the picture is frozen. */
+export const FRAME_STALE_MS = 5_000;
+const TEMPERATURE_VITALS = ["temperatureC", "socTempC", "cpuTempC"] as const;
+
+/** `8 s`, `3 min`, `2 h`, `4 d`: how long, for a problem text. */
+export function describeAge(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 120) return `${s} s`;
+  if (s < 7_200) return `${Math.round(s / 60)} min`;
+  if (s < 172_800) return `${Math.round(s / 3_600)} h`;
+  return `${Math.round(s / 86_400)} d`;
+}
+
+/**
+ * The camera's own trouble from its (fresh) heartbeat, or undefined when its picture is fine.
+ * A camera on demand that is off (`capturing` 0) is fine: it starts when someone needs it.
+ * The frame age is the one the camera saw when it beat: a healthy camera's frames keep coming
+ * after that, so the heartbeat's own age is not added.
+ */
+export function cameraProblem(vitals: Record<string, number>, frameStaleMs = FRAME_STALE_MS): string | undefined {
+  if (vitals.capturing === 0) return undefined;
+  const age = vitals.lastFrameAgeMs;
+  if (age === undefined || age < 0) return "the camera is on but delivers no frames";
+  if (age > frameStaleMs) return `the camera's newest frame is ${describeAge(age)} old`;
+  if ((vitals.fps ?? 0) <= 0) return "the camera reports 0 frames per second";
+  return undefined;
 }
 
 /**
  * What the web UI knows of devices, from their heartbeats. A device is online while any
- * service's heartbeat is younger than `offlineAfterMs`. Pure: time is passed in.
+ * service's heartbeat is younger than `offlineAfterMs`, and degraded while it lives but its
+ * camera does not (see DeviceView.state). Pure: time is passed in.
  */
 export class DeviceDirectory {
-  private readonly beats = new Map<string, Map<ServiceName, { hb: Heartbeat; receivedAt: number }>>();
+  private readonly beats = new Map<string, Map<ServiceName, Beat>>();
 
   constructor(
     private readonly ownDevice: string,
-    private readonly offlineAfterMs: number,
+    /** A service whose heartbeat is this old is silent; a device with only such ones is offline. */
+    readonly offlineAfterMs: number,
+    private readonly frameStaleMs = FRAME_STALE_MS,
   ) {}
 
   record(hb: Heartbeat, receivedAt: number): void {
@@ -29,22 +100,57 @@ export class DeviceDirectory {
     services.set(hb.service, { hb, receivedAt });
   }
 
+  /** Whether the device has been heard from (the web's own device always counts). */
   has(device: string): boolean {
     return device === this.ownDevice || this.beats.has(device);
   }
 
+  /** Every device: the web's own first, then the others by name. */
   list(now: number): DeviceView[] {
     const ids = new Set([this.ownDevice, ...this.beats.keys()]);
-    return [...ids].sort((a, b) => (a === this.ownDevice ? -1 : b === this.ownDevice ? 1 : a.localeCompare(b))).map((id) => {
-      const services = this.beats.get(id) ?? new Map<ServiceName, { hb: Heartbeat; receivedAt: number }>();
-      const view: DeviceView = { id, online: false, lastSeenAgoMs: null, services: {} };
-      for (const [name, { hb, receivedAt }] of services) {
-        const ageMs = now - receivedAt;
-        view.services[name] = { version: hb.version, ageMs, uptimeS: hb.uptimeS, rssBytes: hb.rssBytes, cpuPct: hb.cpuPct, vitals: hb.vitals };
-        view.lastSeenAgoMs = view.lastSeenAgoMs === null ? ageMs : Math.min(view.lastSeenAgoMs, ageMs);
+    return [...ids].sort((a, b) => (a === this.ownDevice ? -1 : b === this.ownDevice ? 1 : a.localeCompare(b))).map((id) => this.viewOf(id, now));
+  }
+
+  /** One device, or undefined when it was never heard from (and is not the web's own). */
+  get(id: string, now: number): DeviceView | undefined {
+    return this.has(id) ? this.viewOf(id, now) : undefined;
+  }
+
+  private viewOf(id: string, now: number): DeviceView {
+    const services = this.beats.get(id) ?? new Map<ServiceName, Beat>();
+    const view: DeviceView = { id, state: "offline", problem: null, lastSeenAgoMs: null, uptimeS: null, temperatureC: null, camera: null, versions: {}, services: {} };
+    const silent: string[] = [];
+    for (const [name, { hb, receivedAt }] of services) {
+      const ageMs = now - receivedAt;
+      view.versions[name] = hb.version;
+      view.services[name] = { ageMs, uptimeS: hb.uptimeS, cpuPct: hb.cpuPct, rssBytes: hb.rssBytes, vitals: hb.vitals };
+      view.lastSeenAgoMs = view.lastSeenAgoMs === null ? ageMs : Math.min(view.lastSeenAgoMs, ageMs);
+      if (ageMs >= this.offlineAfterMs) {
+        silent.push(`the ${name} service has been silent for ${describeAge(ageMs)}`);
+        continue;
       }
-      view.online = view.lastSeenAgoMs !== null && view.lastSeenAgoMs < this.offlineAfterMs;
+      view.uptimeS = Math.max(view.uptimeS ?? 0, hb.uptimeS);
+      const temperature = TEMPERATURE_VITALS.map((k) => hb.vitals[k]).find((v) => v !== undefined);
+      if (temperature !== undefined && view.temperatureC === null) view.temperatureC = temperature;
+    }
+    if (view.lastSeenAgoMs === null || view.lastSeenAgoMs >= this.offlineAfterMs) {
+      view.problem = view.lastSeenAgoMs === null ? "not heard from yet" : `not heard from for ${describeAge(view.lastSeenAgoMs)}`;
       return view;
-    });
+    }
+    const problems: string[] = [];
+    const camera = services.get("camera");
+    const cameraAge = camera === undefined ? undefined : now - camera.receivedAt;
+    if (camera === undefined || cameraAge === undefined) problems.push("no camera service heard from on this device");
+    else if (cameraAge < this.offlineAfterMs) {
+      const v = camera.hb.vitals;
+      view.camera = { fps: v.fps ?? 0, kbps: v.bitrateKbps ?? 0, frameAgeMs: v.lastFrameAgeMs === undefined || v.lastFrameAgeMs < 0 ? null : v.lastFrameAgeMs };
+      const trouble = cameraProblem(v, this.frameStaleMs);
+      if (trouble !== undefined) problems.push(trouble);
+    }
+    // The camera's silence first: it is what a person looks for.
+    problems.push(...silent.sort((a, b) => Number(b.startsWith("the camera")) - Number(a.startsWith("the camera"))));
+    view.state = problems.length === 0 ? "online" : "degraded";
+    view.problem = problems.length === 0 ? null : problems.join("; ");
+    return view;
   }
 }
