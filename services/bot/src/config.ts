@@ -1,19 +1,10 @@
 import { z } from "zod";
-import { commonConfig, env, publicUrlEntry, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, publicUrlEntry, opsPortEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 import { parseChatList } from "./chat-guard.js";
 import { isValidSecretToken } from "./webhook.js";
 
 /** A bot token as @BotFather hands it out: `<bot id>:<35 characters>`. */
 const TOKEN_PATTERN = /^\d{3,20}:[A-Za-z0-9_-]{30,64}$/;
-
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The bot service's settings; nothing else reads `process.env`. */
 export const botConfig = {
@@ -35,12 +26,7 @@ export const botConfig = {
     doc: "Comma-separated chat ids paired at start, besides those paired with a code (npm run bot -- pair); groups are negative. Messages from other chats are ignored and their id logged.",
     defaultDoc: "none",
   },
-  timeZone: {
-    env: "PICKET_TZ",
-    schema: z.string().refine(isTimeZone, "must be an IANA time zone like Europe/Berlin").optional(),
-    doc: "Time zone of the times in captions.",
-    defaultDoc: "the process's TZ, else UTC",
-  },
+  timeZone: timeZoneEntry,
   uploadTimeoutMs: {
     env: "PICKET_TELEGRAM_UPLOAD_TIMEOUT_MS",
     schema: env.int(60_000, 1_000, 600_000),

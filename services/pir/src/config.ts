@@ -1,6 +1,5 @@
-import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, opsPortEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 import { parseDriverSpec } from "./drivers/driver.js";
-import { validateTimeZone } from "./presence/arming-schedule.js";
 
 export const pirConfig = {
   ...commonConfig,
@@ -22,12 +21,7 @@ export const pirConfig = {
   motionMinMs: { env: "PICKET_MOTION_MIN_MS", schema: env.int(1_000, 0, 60_000), doc: "motion and pir|motion: camera motion must last this long to count, ms." },
   eventGapMs: { env: "PICKET_PRESENCE_GAP_MS", schema: env.int(15_000, 1_000, 3_600_000), doc: "No PIR or motion for this long ends a presence; anything before merges into one event, ms." },
   cooldownMs: { env: "PICKET_PRESENCE_COOLDOWN_MS", schema: env.int(10_000, 0, 3_600_000), doc: "After a presence ends, no new one starts for this long, ms." },
-  timeZone: {
-    env: "PICKET_TZ",
-    schema: env.parsed("", (raw) => (raw === "" ? Intl.DateTimeFormat().resolvedOptions().timeZone : validateTimeZone(raw))),
-    doc: "Time zone of the arming schedule and of the times in alerts (IANA name such as Europe/Berlin).",
-    defaultDoc: "the system's",
-  },
+  timeZone: timeZoneEntry,
   warmupS: { env: "PICKET_PIR_WARMUP_S", schema: env.int(60, 0, 600), doc: "gpio: seconds after start while the HC-SR501 settles; its edges are ignored meanwhile." },
   blockMs: { env: "PICKET_PIR_BLOCK_MS", schema: env.int(2_500, 0, 10_000), doc: "The HC-SR501's block time: after its output falls it cannot rise for about 2.5–3 s, ms. gpio: a rise sooner is a glitch and ignored; sim: the emulated sensor blocks this long." },
   stuckS: { env: "PICKET_PIR_STUCK_S", schema: env.int(600, 0, 86_400), doc: "A PIR high this long is a fault (a heater in view), not a visitor: it is ignored until it falls, seconds (0: never)." },

@@ -1,3 +1,4 @@
+import { validateTimeZone } from "@picket/runtime";
 /**
  * Local wall time in one IANA time zone, from `Intl.DateTimeFormat` alone.
  *
@@ -7,13 +8,7 @@
 export const DAY_MS = 86_400_000;
 
 /** Throws a readable error for a name `Intl` does not know; returns the zone's canonical spelling. */
-export function validateTimeZone(tz: string): string {
-  try {
-    return new Intl.DateTimeFormat("en-US", { timeZone: tz }).resolvedOptions().timeZone;
-  } catch {
-    throw new Error(`"${tz.slice(0, 64)}" is not a known time zone: use an IANA name such as Europe/Berlin or America/New_York`);
-  }
-}
+export { validateTimeZone };
 
 export class ZoneClock {
   private readonly fmt: Intl.DateTimeFormat;
