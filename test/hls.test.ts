@@ -152,6 +152,32 @@ describe("HLS", () => {
     expect((JSON.parse(stdout) as { streams: unknown[] }).streams).toEqual([{ codec_name: "h264", width: 1280, height: 720 }]);
   });
 
+  it("gives a player that cannot log in (VLC, Home Assistant) a link of its own: ffprobe plays it, a wrong token or another camera's gets nothing", async () => {
+    const { stack, web } = await hlsStack();
+    const s = await login(web);
+    const made = await s.fetch(`/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ profile: "high", days: 30 }) });
+    expect(made.status).toBe(201);
+    const { url, expiresAt } = (await made.json()) as { url: string; expiresAt: number };
+    expect(expiresAt).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+    expect(url).toMatch(new RegExp(`^${web}/hls/${stack.device}/high/index\\.m3u8\\?token=`));
+    // No cookie: the token alone opens it, and the playlist names its files with the token.
+    const playlist = await (await fetch(url)).text();
+    const files = playlist.split("\n").filter((l) => l !== "" && !l.startsWith("#"));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) expect(f).toMatch(/\?token=/);
+    const { stdout } = await run("ffprobe", ["-v", "error", "-show_entries", "stream=codec_name,width,height", "-of", "json", url], { timeout: 60_000 });
+    expect((JSON.parse(stdout) as { streams: unknown[] }).streams).toEqual([{ codec_name: "h264", width: 1280, height: 720 }]);
+
+    const token = new URL(url).searchParams.get("token") as string;
+    expect((await fetch(`${web}/hls/${stack.device}/high/index.m3u8?token=forged${token.slice(6)}`)).status).toBe(401);
+    expect((await fetch(`${web}/hls/${stack.device}/low/index.m3u8?token=${encodeURIComponent(token)}`)).status).toBe(401);
+    expect((await fetch(`${web}/hls/other-cam/high/index.m3u8?token=${encodeURIComponent(token)}`)).status).toBe(401);
+    // Making one is for admins, and needs the session's CSRF token like every change.
+    expect((await fetch(`${web}/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json", cookie: s.cookie }, body: "{}" })).status).toBe(403);
+    const tooLong = await s.fetch(`/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ profile: "high", days: 10_000 }) });
+    expect(tooLong.status).toBe(400);
+  });
+
   it("segments decode without errors and hold exactly the frames the camera published, keyframe first", async () => {
     const { stack, web, nc } = await hlsStack();
     const published = recordBus(nc, stack.device);

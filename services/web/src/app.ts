@@ -9,6 +9,7 @@ import { registerAuth, type Auth } from "./auth/auth-plugin.js";
 import type { DeviceDirectory } from "./device-directory.js";
 import type { EventFeed } from "./events/event-feed.js";
 import { eventRoutes } from "./events/event-routes.js";
+import { hlsLinkRoutes } from "./hls-links.js";
 import { settingsRoutes } from "./settings/settings-routes.js";
 
 export interface AppDeps {
@@ -27,6 +28,8 @@ export interface AppDeps {
   feed: EventFeed;
   /** The device's time zone, for the names of downloaded media. */
   timeZone?: string;
+  /** Signs the tokens of HLS links for players (PICKET_LIVE_SECRET). */
+  liveSecret?: string;
   /** Serves `/hls/*` (the stream service's HLS, proxied). */
   hls?: RouteHandlerMethod;
 }
@@ -155,6 +158,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
   void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
   app.get("/api/version", { schema: { tags: ["service"], summary: "This device and the software's version", response: { 200: { type: "object", properties: { device: { type: "string" }, version: { type: "string" } } } } } }, async () => ({ device: deps.device, version: VERSION }));
   await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+  await hlsLinkRoutes(app, { log: deps.log, ...(deps.liveSecret === undefined ? {} : { liveSecret: deps.liveSecret }), ...(deps.auth.publicUrl === undefined ? {} : { publicUrl: deps.auth.publicUrl }) });
   await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device });
   const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: deps.auth });
   return { app, auth };

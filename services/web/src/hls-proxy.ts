@@ -25,14 +25,19 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: V
     const names = decodeCameraNames(m[1] as string, m[2] as string);
     if (names === undefined) return reply.status(400).type("text/plain").send("bad device or profile name\n");
     const { device, profile } = names;
-    const token = opts.token?.(device, profile);
+    // A player given a link (hls-links.ts) brings its own token, which the stream checks;
+    // a logged-in page gets one signed here (the auth hook let it through on its session).
+    const own = new URLSearchParams((m[4] ?? "").slice(1)).get("token") ?? undefined;
+    const token = own === undefined ? opts.token?.(device, profile) : undefined;
     const upstream = request(
       {
         host: base.hostname,
         port: base.port,
         method: req.method,
-        // The token goes as a header: in the query the stream would write it into the playlist's URIs for the browser to see.
-        path: `/hls/${device}/${profile}/${m[3] as string}${withViewerToken(m[4] ?? "", undefined)}`,
+        // The web's token goes as a header: in the query the stream would write it into the
+        // playlist's URIs for the browser to see. A player's own stays in the query, so its
+        // playlist names the files with it.
+        path: `/hls/${device}/${profile}/${m[3] as string}${withViewerToken(m[4] ?? "", own)}`,
         headers: { "user-agent": String(req.headers["user-agent"] ?? "").slice(0, 512), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       },
       (res) => {

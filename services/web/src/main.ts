@@ -32,6 +32,7 @@ await runMain(log, lc, async () => {
     health,
     hls,
     feed,
+    ...(cfg.liveSecret === undefined ? {} : { liveSecret: cfg.liveSecret }),
     timeZone: cfg.timeZone,
     trustProxy: cfg.trustProxy,
     auth: { sessionDays: cfg.sessionDays, ...(cfg.adminPassword === undefined ? {} : { adminPassword: cfg.adminPassword }), ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }) },

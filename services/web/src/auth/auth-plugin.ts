@@ -87,6 +87,8 @@ async function guard(auth: Authenticator, req: FastifyRequest, reply: FastifyRep
     if (routeUrl === "/api/session" && req.method === "POST") return loginPrecheck(auth, req, reply);
     return;
   }
+  // HLS for a player with a link: its token is checked by the stream service (hls-proxy.ts).
+  if (routeUrl === "/hls/*" && isSafeMethod(req.method) && new URLSearchParams(req.url.split("?")[1] ?? "").has("token")) return;
   const who = await auth.sessionOf(req);
   if (who === undefined) return void reply.status(401).send({ error: "log in first" });
   const access = req.routeOptions.config.access ?? (req.method === "GET" || req.method === "HEAD" ? "viewer" : "admin");
