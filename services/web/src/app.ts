@@ -154,7 +154,8 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
     }
   });
 
-  const dirs = deps.publicDirs ?? [join(here, "..", "public"), join(here, "public")];
+  // The built client (vite build → dist/public).
+  const dirs = deps.publicDirs ?? [join(here, "public")];
   void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
   app.get("/api/version", { schema: { tags: ["service"], summary: "This device and the software's version", response: { 200: { type: "object", properties: { device: { type: "string" }, version: { type: "string" } } } } } }, async () => ({ device: deps.device, version: VERSION }));
   await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });

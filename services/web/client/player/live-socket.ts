@@ -101,7 +101,6 @@ export class LiveSocket {
         const seq = parsed.frame.seq;
         const ack = () => {
           window.clearTimeout(this.ackTimer);
-    window.clearInterval(this.watchdog);
           this.ackTimer = undefined;
           this.unacked = 0;
           if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "ack", seq }));
@@ -109,7 +108,6 @@ export class LiveSocket {
         if (++this.unacked >= ACK_EVERY_FRAMES) ack();
         else {
           window.clearTimeout(this.ackTimer);
-    window.clearInterval(this.watchdog);
           this.ackTimer = window.setTimeout(ack, ACK_AFTER_MS);
         }
       }
