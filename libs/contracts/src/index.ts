@@ -5,3 +5,4 @@ export * from "./video.js";
 export * from "./live-frame.js";
 export * from "./live-viewer.js";
 export * from "./telegram.js";
+export type * from "./web-api.js";

@@ -1,46 +1,6 @@
-import type { Heartbeat, ServiceName } from "@picket/contracts";
+import type { CameraFigures, DeviceState, DeviceView, Heartbeat, ServiceName, ServiceView } from "@picket/contracts";
 
-export type DeviceState = "online" | "degraded" | "offline";
-
-/** One service's latest heartbeat, as the web UI shows it. */
-export interface ServiceView {
-  /** Time since its heartbeat arrived, ms. */
-  ageMs: number;
-  uptimeS: number;
-  cpuPct: number;
-  rssBytes: number;
-  vitals: Record<string, number>;
-}
-
-/** The camera's figures from its latest heartbeat (the main picture's). */
-export interface CameraFigures {
-  fps: number;
-  kbps: number;
-  /** Age of its newest frame when it sent the heartbeat, ms; null when it has none (never captured, or off on demand). */
-  frameAgeMs: number | null;
-}
-
-export interface DeviceView {
-  id: string;
-  /**
-   * `offline`: no service heard within the limit. `degraded`: alive, but its camera is not
-   * heard from, silent, or reports no fresh frames while capturing, or another service it ran
-   * went silent. `online`: all well.
-   */
-  state: DeviceState;
-  /** What is wrong, for a person (null when online). */
-  problem: string | null;
-  lastSeenAgoMs: number | null;
-  /** How long Picket has run there: its longest-running live service, s (null when offline). */
-  uptimeS: number | null;
-  /** From a live service's `temperatureC` (or `socTempC`, `cpuTempC`) vital; null when none reports one. */
-  temperatureC: number | null;
-  /** Null when the camera's heartbeat is missing or stale. */
-  camera: CameraFigures | null;
-  /** Each service ever heard: its version. */
-  versions: Partial<Record<ServiceName, string>>;
-  services: Partial<Record<ServiceName, ServiceView>>;
-}
+export type { CameraFigures, DeviceState, DeviceView, ServiceView };
 
 interface Beat {
   hb: Heartbeat;

@@ -1,20 +1,6 @@
-import type { EventDeleted, MediaEvent, PresenceEvent, Trigger } from "@picket/contracts";
+import type { EventDeleted, EventEntry, MediaEvent, PresenceEvent, Trigger } from "@picket/contracts";
 
-/** One presence event on the timeline, as the HTTP API answers it. `id` is the `started` event's id. */
-export interface EventEntry {
-  id: string;
-  device: string;
-  at: number;
-  endedAt: number | null;
-  triggers: Trigger[];
-  test: boolean;
-  snapshot: { bytes: number } | null;
-  clip: { bytes: number; durationMs: number } | null;
-  /** The camera is expected to store a clip and has not said yet that it did (or could not). */
-  clipPending: boolean;
-  /** Why a snapshot or clip is missing, e.g. `clip: not stored: camera gave no video`. */
-  mediaError: string | null;
-}
+export type { EventEntry };
 
 /** A record of the events stream that the index reads. */
 export type StoredEvent = PresenceEvent | MediaEvent | EventDeleted;
