@@ -19,7 +19,7 @@ import {
   type ServiceMetrics,
   type Subscription,
 } from "@picket/runtime";
-import { buildCapturePlan } from "./capture-command.js";
+import { buildCapturePlan, settingsForProfiles } from "./capture-command.js";
 import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
 import { jpegSize } from "./jpeg-splitter.js";
@@ -30,7 +30,8 @@ import { ClipRecorder } from "./media/clip-recorder.js";
 import { FrameRing, StillRing, frameRingMs } from "./media/frame-ring.js";
 import { MotionDetector } from "./motion/motion-detector.js";
 import { createMotionPublisher, parseMotionSettings } from "./motion-publisher.js";
-import { describeProfile, type VideoProfile } from "./profiles.js";
+import { describeProfile, describeWithFps, sameProfiles, type VideoProfile } from "./profiles.js";
+import { presetsInForce, servePresets, storedPresets, watchPresets, type PresetsInForce } from "./quality-presets.js";
 import { TEST_SCENE_CLOCK_MASK, TestScenePir } from "./test-scene-pir.js";
 
 export interface CameraServiceDeps {
@@ -39,12 +40,12 @@ export interface CameraServiceDeps {
   metrics: ServiceMetrics;
   device: string;
   /**
-   * The quality profiles, each published on its own subject. The first is the camera's own
-   * picture, which clips, stills and motion use; the others are smaller copies.
+   * The configured quality profiles, each published on its own subject at its own fps. The
+   * first is the camera's own picture, which clips, stills and motion use; the others are
+   * smaller copies. Presets in the settings bucket replace them live.
    */
   profiles: VideoProfile[];
   source: Source;
-  fps: number;
   keyframeS: number;
   snapshotFps: number;
   mode: "always" | "on-demand";
@@ -56,7 +57,7 @@ export interface CameraServiceDeps {
   postRollS: number;
   /** Test scene: tell the sim PIR when the scene's person is in the room. */
   testScenePir: boolean;
-  /** Live settings (motion masks, zones, sensitivity). */
+  /** Live settings (motion masks, zones, sensitivity; quality presets). */
   settings?: KV;
   /** Where events' snapshots and clips go; without it the camera keeps no event media. */
   media?: { store: MediaStore; js: JetStreamClient };
@@ -84,21 +85,27 @@ export function createCameraService(deps: CameraServiceDeps) {
   const link = watchConnection(nc);
   const main = deps.profiles[0];
   if (main === undefined) throw new RangeError("a camera needs at least one profile");
-  const outputs = deps.profiles.map((profile) => ({ profile, subject: subjects.video(device, profile.name), seq: 0, window: [] as { at: number; bytes: number }[] }));
+  /** What is encoded now: the configured profiles until presets in the settings bucket replace them. */
+  let inForce: PresetsInForce = presetsInForce(undefined, deps.profiles);
+  /** Each profile's sequence continues across encoder changes, as across restarts. */
+  const seqs = new Map<string, number>();
+  const outputsOf = (profiles: VideoProfile[]) => profiles.map((profile) => ({ profile, subject: subjects.video(device, profile.name), window: [] as { at: number; bytes: number }[] }));
+  let outputs = outputsOf(inForce.profiles);
   let subs: Subscription[] = [];
   let motionWatch: SettingWatch | undefined;
+  let presetsWatch: SettingWatch | undefined;
   const stills = new StillRing();
   const stillWaiters = new Set<(s: Still) => void>();
-  const gop = deps.fps * deps.keyframeS;
   const recorder = new ClipRecorder({
     ring: new FrameRing({ maxDurationMs: frameRingMs(deps.preRollS * 1000, deps.keyframeS * 1000) }),
-    fps: deps.fps,
+    fps: main.fps,
     preRollMs: deps.preRollS * 1000,
     postRollMs: deps.postRollS * 1000,
     // Clips on request never take an event clip's place.
     maxRecordings: 4 + CLIP_REQUESTS_AT_ONCE,
     log,
   });
+  // Sized once for the detector (a later first preset of another shape is squeezed into it).
   const motionFrames = deps.motionFps > 0 ? { width: deps.motionWidth, height: Math.round((deps.motionWidth * main.height) / main.width / 2) * 2, fps: deps.motionFps } : undefined;
   const initialMotion: MotionSettings = { sensitivity: deps.sensitivity, masks: [], zones: [] };
   // The test scene's burnt-in clock changes every second: never motion (as with an IP camera's
@@ -203,7 +210,9 @@ export function createCameraService(deps: CameraServiceDeps) {
       recorder.push(f);
       if (scenePir !== undefined) scenePirLevel(scenePir.frame(f.runPtsMs));
     }
-    const meta = { seq: out.seq++, ptsUs: f.ptsUs, capturedUs: f.capturedUs, key: f.key, codec: f.codec, width: f.width, height: f.height };
+    const seq = seqs.get(out.profile.name) ?? 0;
+    seqs.set(out.profile.name, seq + 1);
+    const meta = { seq, ptsUs: f.ptsUs, capturedUs: f.capturedUs, key: f.key, codec: f.codec, width: f.width, height: f.height };
     out.window.push({ at: Date.now(), bytes: f.data.length });
     if (!link.connected) {
       // Live video queued during an outage would arrive stale; viewers restart at a keyframe.
@@ -219,18 +228,19 @@ export function createCameraService(deps: CameraServiceDeps) {
     framesTotal.inc({ profile: out.profile.name });
   };
 
-  const plan = buildCapturePlan(deps.source, {
-    width: main.width,
-    height: main.height,
-    fps: deps.fps,
-    bitrateKbps: main.bitrateKbps,
-    gop,
-    extraProfiles: deps.profiles.slice(1),
-    snapshotFps: deps.snapshotFps,
-    ...(motionFrames === undefined ? {} : { motion: motionFrames }),
-    label: device,
-    ...(existsSync(FONT) ? { fontFile: FONT } : {}),
-  });
+  /** The one ffmpeg for these profiles (the first is the main picture). */
+  const planFor = (profiles: VideoProfile[]) =>
+    buildCapturePlan(
+      deps.source,
+      settingsForProfiles(profiles, {
+        keyframeS: deps.keyframeS,
+        snapshotFps: deps.snapshotFps,
+        label: device,
+        ...(motionFrames === undefined ? {} : { motion: motionFrames }),
+        ...(existsSync(FONT) ? { fontFile: FONT } : {}),
+      }),
+    );
+  let plan = planFor(inForce.profiles);
   const capture = new Capture(
     plan,
     {
@@ -248,8 +258,34 @@ export function createCameraService(deps: CameraServiceDeps) {
         motion?.frame(frame, capturedUs);
       },
     },
-    { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000, outputNames: deps.profiles.map((p) => p.name) },
+    { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000, outputNames: inForce.profiles.map((p) => p.name) },
   );
+
+  /**
+   * Presets saved (or deleted: the configured profiles again) while running: a new encoder
+   * for other profiles, started cleanly after the old one stopped; only `phone`/`desktop`
+   * changing needs none.
+   */
+  const applyPresets = (next: PresetsInForce) => {
+    const before = inForce;
+    inForce = next;
+    if (sameProfiles(before.profiles, next.profiles)) return;
+    log.info({ source: next.source, from: before.profiles.map(describeWithFps), to: next.profiles.map(describeWithFps) }, "quality presets changed; restarting the encoder");
+    transition = transition
+      .then(async () => {
+        const running = capturing;
+        if (running) await capture.stop();
+        encode(next.profiles);
+        if (running) capture.start();
+      })
+      .catch((err: unknown) => log.error({ err }, "restarting the encoder for new presets failed"));
+  };
+  /** The plan and outputs of the next encoder start. */
+  const encode = (profiles: VideoProfile[]) => {
+    plan = planFor(profiles);
+    outputs = outputsOf(profiles);
+    capture.replan(plan, profiles.map((p) => p.name));
+  };
 
   const answerSnapshot = async (msg: import("@picket/runtime").Msg) => {
     let req: SnapshotRequest = {};
@@ -310,10 +346,18 @@ export function createCameraService(deps: CameraServiceDeps) {
       if (motion !== undefined && deps.settings !== undefined) {
         motionWatch = await watchSetting(deps.settings, settingsKeys.motion(device), parseMotionSettings, (v) => motion.updateSettings(withBuiltIns(v ?? initialMotion)), log);
       }
+      if (deps.settings !== undefined) {
+        // Read before the first start, so the camera does not start twice; the watch then
+        // repeats them (no change) and follows.
+        inForce = await storedPresets(deps.settings, device, deps.profiles);
+        encode(inForce.profiles);
+        presetsWatch = await watchPresets(deps.settings, device, deps.profiles, applyPresets, log);
+      }
+      subs.push(servePresets(nc, device, () => inForce, log));
       eventMedia?.start();
       if (clipRequests !== undefined) subs.push(serveClipRequests({ nc, device, log, metrics: deps.metrics }, clipRequests));
       log.info(
-        { source: describeSource(deps.source), subjects: outputs.map((o) => o.subject), profiles: deps.profiles.map(describeProfile), fps: deps.fps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
+        { source: describeSource(deps.source), subjects: outputs.map((o) => o.subject), profiles: inForce.profiles.map(describeProfile), presetsFrom: inForce.source, fps: plan.captureFps, mode: deps.mode, motion: motionFrames ?? "off", eventMedia: eventMedia !== undefined },
         "camera starting",
       );
       if (onDemand) log.info({ idleS: deps.idleS }, "camera on demand: off until a viewer, a snapshot, a PIR edge or an event needs it (no clip pre-roll, no camera motion while off)");
@@ -325,6 +369,7 @@ export function createCameraService(deps: CameraServiceDeps) {
     async stop(): Promise<void> {
       for (const sub of subs) sub.unsubscribe();
       motionWatch?.stop();
+      presetsWatch?.stop();
       demand.dispose();
       // Clips being recorded finish early with what they have, and are stored.
       const media = Promise.all([eventMedia?.stop(), clipRequests?.stop()]);
@@ -360,7 +405,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         onDemand: onDemand ? 1 : 0,
         // Only while frames really reach the detector: a camera that is gone must not make
         // the presence service wait for motion that cannot come.
-        motionFps: motionFrames !== undefined && performance.now() - lastMotionFrameAt < 3_000 ? motionFrames.fps : 0,
+        motionFps: plan.motion !== undefined && performance.now() - lastMotionFrameAt < 3_000 ? plan.motion.fps : 0,
         clipsRecording: recorder.active,
         clipRequests: clipRequests?.active ?? 0,
         ...motion?.vitals(),

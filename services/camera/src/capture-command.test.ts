@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { buildCapturePlan, testSceneInputs, type CaptureSettings } from "./capture-command.js";
+import { buildCapturePlan, captureFps, settingsForProfiles, testSceneInputs, type CaptureSettings } from "./capture-command.js";
 import type { Source } from "./source.js";
 
-const settings: CaptureSettings = { width: 1920, height: 1080, fps: 30, bitrateKbps: 4000, gop: 60, snapshotFps: 2 };
+const settings: CaptureSettings = { width: 1920, height: 1080, fps: 30, bitrateKbps: 4000, keyframeS: 2, snapshotFps: 2 };
 
 /** Every value that follows `flag` in an argument list (flags such as -map and -c:v repeat per output). */
 const after = (args: string[], flag: string) => args.flatMap((a, i) => (a === flag ? [args[i + 1]] : []));
@@ -119,8 +119,8 @@ describe("buildCapturePlan", () => {
 });
 
 describe("buildCapturePlan with extra profiles", () => {
-  const low = { name: "low", width: 640, height: 360, bitrateKbps: 400 };
-  const tiny = { name: "tiny", width: 320, height: 180, bitrateKbps: 150 };
+  const low = { name: "low", width: 640, height: 360, bitrateKbps: 400, fps: 30 };
+  const tiny = { name: "tiny", width: 320, height: 180, bitrateKbps: 150, fps: 30 };
   const withExtras = { ...settings, extraProfiles: [low, tiny] };
   /** The arguments of the output that writes to `fd`: from the option after the previous output's pipe to the pipe. */
   const outputOf = (args: string[], fd: number) => {
@@ -131,7 +131,7 @@ describe("buildCapturePlan with extra profiles", () => {
 
   it.each(sources)("$kind: one more FLV output per extra profile, on fd 5, 6, … after stills and motion", (source) => {
     const plan = buildCapturePlan(source, { ...withExtras, motion: { width: 320, height: 180, fps: 5 } });
-    expect(plan.extraVideos).toEqual([{ profile: low, fd: 5 }, { profile: tiny, fd: 6 }]);
+    expect(plan.extraVideos).toEqual([{ profile: low, fd: 5, fps: 30 }, { profile: tiny, fd: 6, fps: 30 }]);
     const args = plan.ffmpeg.args;
     expect(args.filter((a) => /^pipe:\d$/.test(a) && a !== "pipe:0")).toEqual(["pipe:1", "pipe:3", "pipe:4", "pipe:5", "pipe:6"]);
     // Still one opening of the camera.
@@ -184,6 +184,80 @@ describe("buildCapturePlan with extra profiles", () => {
       expect(plan.ffmpeg.args).toEqual(buildCapturePlan(source, settings).ffmpeg.args);
       expect(plan.ffmpeg.args).not.toContain("pipe:5");
     }
+  });
+});
+
+describe("buildCapturePlan with a frame rate per profile", () => {
+  const slow = { ...settings, fps: 10, keyframeS: 2, extraProfiles: [{ name: "mid", width: 960, height: 540, bitrateKbps: 800, fps: 15 }, { name: "tiny", width: 320, height: 180, bitrateKbps: 150, fps: 5 }] };
+  const outputOf = (args: string[], fd: number) => {
+    const end = args.indexOf(`pipe:${fd}`);
+    const start = args.slice(0, end).findLastIndex((a) => /^pipe:\d$/.test(a) && a !== "pipe:0") + 1;
+    return args.slice(start, end + 1);
+  };
+
+  it("captures an encoding source at the highest rate any profile wants; a passed-through one at the main picture's", () => {
+    expect(captureFps({ kind: "test" }, slow)).toBe(15);
+    expect(captureFps({ kind: "v4l2", device: "/dev/video0" }, slow)).toBe(15);
+    expect(captureFps({ kind: "url", url: "rtsp://cam/s" }, slow)).toBe(10);
+    expect(captureFps({ kind: "rpicam" }, slow)).toBe(10);
+    expect(captureFps({ kind: "test" }, settings)).toBe(30);
+  });
+
+  it("test: the scene runs at the capture rate; the main picture and slower profiles drop frames, each with a GOP of the same seconds", () => {
+    const plan = buildCapturePlan({ kind: "test" }, slow);
+    const args = plan.ffmpeg.args;
+    expect(plan.captureFps).toBe(15);
+    expect(after(args, "-i")[0]).toContain(":r=15");
+    expect(after(args, "-i")[1]).toContain(":r=15");
+    const graph = after(args, "-filter_complex")[0]!;
+    expect(graph).toContain("split=4[v0][s0][x1][x2]");
+    expect(graph).toContain("[v0]fps=10:round=up[v]");
+    // mid runs at the capture rate: no rate filter; tiny drops two frames in three.
+    expect(graph).toContain("[x1]scale=960:540:flags=area[p1]");
+    expect(graph).toContain("[x2]scale=320:180:flags=area,fps=5:round=up[p2]");
+    expect(after(outputOf(args, 1), "-g")).toEqual(["20"]);
+    expect(after(outputOf(args, 5), "-g")).toEqual(["30"]);
+    expect(after(outputOf(args, 5), "-keyint_min")).toEqual(["30"]);
+    expect(after(outputOf(args, 6), "-g")).toEqual(["10"]);
+    expect(plan.extraVideos.map((x) => x.fps)).toEqual([15, 5]);
+  });
+
+  it("file and v4l2: the input is read at the capture rate", () => {
+    expect(after(buildCapturePlan({ kind: "file", path: "/v.mp4" }, slow).ffmpeg.args, "-filter_complex")[0]).toContain("[0:v]scale=1920:1080,fps=15,split=4[v0]");
+    expect(after(buildCapturePlan({ kind: "v4l2", device: "/dev/video0" }, slow).ffmpeg.args, "-framerate")).toEqual(["15"]);
+  });
+
+  it.each([{ kind: "url", url: "rtsp://cam/s" }, { kind: "rpicam" }] as Source[])("$kind: no profile runs faster than the camera's own picture", (source) => {
+    const plan = buildCapturePlan(source, slow);
+    const args = plan.ffmpeg.args;
+    expect(plan.extraVideos.map((x) => x.fps)).toEqual([10, 5]);
+    expect(after(outputOf(args, 5), "-vf")).toEqual(["scale=960:540:flags=area"]);
+    expect(after(outputOf(args, 5), "-g")).toEqual(["20"]);
+    expect(after(outputOf(args, 6), "-vf")).toEqual(["scale=320:180:flags=area,fps=5:round=up"]);
+    expect(after(outputOf(args, 6), "-g")).toEqual(["10"]);
+  });
+
+  it("never asks for motion frames faster than the capture", () => {
+    const plan = buildCapturePlan({ kind: "rpicam" }, { ...slow, fps: 3, motion: { width: 320, height: 180, fps: 5 } });
+    expect(plan.motion).toEqual({ width: 320, height: 180, fps: 3 });
+    expect(plan.ffmpeg.args.join(" ")).toContain("fps=3:round=up,scale=320:180:flags=area,format=gray");
+    expect(buildCapturePlan({ kind: "test" }, { ...slow, motion: { width: 320, height: 180, fps: 5 } }).motion?.fps).toBe(5);
+  });
+
+  it("settingsForProfiles: the first profile is the main picture, the rest extra profiles", () => {
+    const [mid, tiny] = slow.extraProfiles;
+    const s = settingsForProfiles([{ name: "high", width: 1280, height: 720, bitrateKbps: 2000, fps: 12 }, mid!, tiny!], { keyframeS: 3, snapshotFps: 2 });
+    expect(s).toEqual({ width: 1280, height: 720, fps: 12, bitrateKbps: 2000, keyframeS: 3, snapshotFps: 2, extraProfiles: [mid, tiny] });
+    expect(() => settingsForProfiles([], { keyframeS: 2, snapshotFps: 2 })).toThrow(RangeError);
+  });
+
+  it("rpicam: the first profile's size, rate and bitrate go to rpicam-vid, its GOP in frames too", () => {
+    const feeder = buildCapturePlan({ kind: "rpicam" }, { ...slow, width: 1280, height: 720, bitrateKbps: 1500 }).feeder!;
+    expect(after(feeder.args, "--width")).toEqual(["1280"]);
+    expect(after(feeder.args, "--height")).toEqual(["720"]);
+    expect(after(feeder.args, "--framerate")).toEqual(["10"]);
+    expect(after(feeder.args, "--bitrate")).toEqual(["1500000"]);
+    expect(after(feeder.args, "--intra")).toEqual(["20"]);
   });
 });
 

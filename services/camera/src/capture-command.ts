@@ -1,13 +1,15 @@
 import type { VideoProfile } from "./profiles.js";
 import type { Source } from "./source.js";
 
+/** The main picture (the first profile) and what else the one ffmpeg makes of the capture. */
 export interface CaptureSettings {
   width: number;
   height: number;
+  /** The main picture's frame rate; the capture runs at the highest of it and the extra profiles'. */
   fps: number;
   bitrateKbps: number;
-  /** Frames between keyframes. */
-  gop: number;
+  /** Seconds between keyframes in every profile: each profile's GOP is this times its fps, so keyframes line up in time. */
+  keyframeS: number;
   /** Stills per second kept ready for snapshots. */
   snapshotFps: number;
   /** A font for the test scene's clock; the clock is left out without one. */
@@ -18,7 +20,7 @@ export interface CaptureSettings {
   label?: string;
   /**
    * Smaller profiles encoded from the same capture, each with libx264 as FLV on fd 5, 6, …
-   * (the main picture above stays on fd 1, encoded or passed through as before).
+   * at its own fps (the main picture above stays on fd 1, encoded or passed through as before).
    */
   extraProfiles?: VideoProfile[];
 }
@@ -50,11 +52,15 @@ export interface CapturePlan {
   motion?: MotionFrames;
   /** The extra profiles' FLV outputs, in the order of `extraProfiles`. */
   extraVideos: ExtraVideo[];
+  /** Frames per second the camera is captured (or, passed through, assumed to send) at. */
+  captureFps: number;
 }
 
 export interface ExtraVideo {
   profile: VideoProfile;
   fd: number;
+  /** The rate it is encoded at: its profile's, but never above the capture's. */
+  fps: number;
 }
 
 /** The first fd of the extra profiles' FLV outputs. */
@@ -76,19 +82,32 @@ function encodeArgs(s: { bitrateKbps: number; gop: number }): string[] {
 const flvOut = (fd: number) => ["-f", "flv", "-flush_packets", "1", `pipe:${fd}`];
 const VIDEO_OUT = flvOut(1);
 
-const extraVideos = (s: CaptureSettings): ExtraVideo[] => (s.extraProfiles ?? []).map((profile, i) => ({ profile, fd: FIRST_EXTRA_FD + i }));
+/**
+ * The capture's frame rate: a source ffmpeg encodes is captured at the highest rate any
+ * profile wants, and slower profiles drop frames; a source passed through sends the main
+ * picture's rate (rpicam is asked for it; a network camera is assumed to), which no profile can exceed.
+ */
+export function captureFps(source: Source, s: CaptureSettings): number {
+  return passedThrough(source) ? s.fps : Math.max(s.fps, ...(s.extraProfiles ?? []).map((p) => p.fps));
+}
+
+/** Sources whose H.264 is copied, not encoded here. */
+const passedThrough = (source: Source) => source.kind === "url" || source.kind === "rpicam";
+
+const extraVideos = (s: CaptureSettings, fps: number): ExtraVideo[] => (s.extraProfiles ?? []).map((profile, i) => ({ profile, fd: FIRST_EXTRA_FD + i, fps: Math.min(profile.fps, fps) }));
 
 /**
  * The filter that makes an extra profile from the main picture: area averaging, which is
- * both cheap for the usual halving and free of the aliasing of bilinear.
+ * both cheap for the usual halving and free of the aliasing of bilinear; then, for a profile
+ * slower than the capture, the rate filter that drops frames.
  */
-const scaleFilter = (p: VideoProfile) => `scale=${p.width}:${p.height}:flags=area`;
+const scaleFilter = (x: ExtraVideo, fps: number) => `scale=${x.profile.width}:${x.profile.height}:flags=area${x.fps < fps ? `,${rate(x.fps)}` : ""}`;
 
 /**
  * Output options of one extra profile, after the options that pick its frames (`from`):
- * the same GOP in frames as the main picture, so with the same start their keyframes line up.
+ * a GOP of the same seconds as the main picture's, so from the same start their keyframes line up.
  */
-const extraOut = (x: ExtraVideo, gop: number, from: string[]) => [...from, "-an", ...encodeArgs({ bitrateKbps: x.profile.bitrateKbps, gop }), ...flvOut(x.fd)];
+const extraOut = (x: ExtraVideo, keyframeS: number, from: string[]) => [...from, "-an", ...encodeArgs({ bitrateKbps: x.profile.bitrateKbps, gop: keyframeS * x.fps }), ...flvOut(x.fd)];
 
 function stillsOut(input: string): string[] {
   return ["-map", input, "-an", ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
@@ -114,23 +133,25 @@ function motionFilter(m: MotionFrames): string {
 const MOTION_OUT = ["-an", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:4"];
 
 /**
- * Splits a decoded input into the encoder's branch `[v]`, the stills `[stills]`, with
- * motion settings `[motion]`, and a scaled branch `[pN]` per extra profile; and the output
- * options of all but `[v]`.
+ * Splits a decoded input at `fps` into the encoder's branch `[v]` (at the main picture's
+ * rate), the stills `[stills]`, with motion settings `[motion]`, and a scaled branch `[pN]`
+ * per extra profile; and the output options of all but `[v]`.
  */
-function branches(input: string, s: CaptureSettings): { graph: string; outs: string[] } {
+function branches(input: string, s: CaptureSettings, fps: number): { graph: string; outs: string[] } {
   const m = s.motion;
-  const extras = extraVideos(s);
-  const labels = ["[v]", "[s0]", ...(m === undefined ? [] : ["[m0]"]), ...extras.map((_, i) => `[x${i + 1}]`)];
+  const extras = extraVideos(s, fps);
+  const slowMain = s.fps < fps;
+  const labels = [slowMain ? "[v0]" : "[v]", "[s0]", ...(m === undefined ? [] : ["[m0]"]), ...extras.map((_, i) => `[x${i + 1}]`)];
   const graph = [
     `${input}split=${labels.length}${labels.join("")}`,
+    ...(slowMain ? [`[v0]${rate(s.fps)}[v]`] : []),
     `[s0]${rate(s.snapshotFps)}[stills]`,
     ...(m === undefined ? [] : [`[m0]${motionFilter(m)}[motion]`]),
-    ...extras.map((x, i) => `[x${i + 1}]${scaleFilter(x.profile)}[p${i + 1}]`),
+    ...extras.map((x, i) => `[x${i + 1}]${scaleFilter(x, fps)}[p${i + 1}]`),
   ].join(";");
   return {
     graph,
-    outs: [...stillsOut("[stills]"), ...(m === undefined ? [] : ["-map", "[motion]", ...MOTION_OUT]), ...extras.flatMap((x, i) => extraOut(x, s.gop, ["-map", `[p${i + 1}]`]))],
+    outs: [...stillsOut("[stills]"), ...(m === undefined ? [] : ["-map", "[motion]", ...MOTION_OUT]), ...extras.flatMap((x, i) => extraOut(x, s.keyframeS, ["-map", `[p${i + 1}]`]))],
   };
 }
 
@@ -142,7 +163,7 @@ function branches(input: string, s: CaptureSettings): { graph: string; outs: str
 function decodedOuts(s: CaptureSettings): string[] {
   const stills = ["-map", "0:v:0", "-an", "-vf", rate(s.snapshotFps), ...STILL_ENCODER, "-f", "image2pipe", "pipe:3"];
   const motion = s.motion === undefined ? [] : ["-map", "0:v:0", "-vf", motionFilter(s.motion), ...MOTION_OUT];
-  const extras = extraVideos(s).flatMap((x) => extraOut(x, s.gop, ["-map", "0:v:0", "-vf", scaleFilter(x.profile)]));
+  const extras = extraVideos(s, s.fps).flatMap((x) => extraOut(x, s.keyframeS, ["-map", "0:v:0", "-vf", scaleFilter(x, s.fps)]));
   return [...stills, ...motion, ...extras];
 }
 
@@ -152,7 +173,8 @@ function decodedOuts(s: CaptureSettings): string[] {
  * the 2 fps stills branch hold video frames back and release them in bursts.
  */
 export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: string; outs: string[] } {
-  const { width: w, height: h, fps } = s;
+  const { width: w, height: h } = s;
+  const fps = captureFps({ kind: "test" }, s);
   const label = (s.label ?? "").replace(/[^A-Za-z0-9_-]/g, "").slice(0, 32);
   const clock =
     s.fontFile === undefined || !/^[A-Za-z0-9_./-]+$/.test(s.fontFile)
@@ -160,7 +182,7 @@ export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: 
       : `,drawtext=fontfile=${s.fontFile}:text='${label} %{localtime\\:%Y-%m-%d %H\\\\\\:%M\\\\\\:%S}':x=16:y=16:fontsize=${Math.max(12, Math.round(h / 26))}:fontcolor=white:box=1:boxcolor=black@0.4`;
   const pw = Math.round(w / 8);
   const ph = Math.round(h * 0.55);
-  const split = branches("", s);
+  const split = branches("", s, fps);
   return {
     inputs: ["-re", "-f", "lavfi", "-i", `color=c=0x4a5560:s=${w}x${h}:r=${fps}`, "-re", "-f", "lavfi", "-i", `color=c=0xd09060:s=${pw}x${ph}:r=${fps}`],
     graph: [
@@ -174,13 +196,26 @@ export function testSceneInputs(s: CaptureSettings): { inputs: string[]; graph: 
   };
 }
 
+/** The main picture and extra profiles of a profile list (the first is the main picture), with what all share. */
+export function settingsForProfiles(profiles: readonly VideoProfile[], shared: Omit<CaptureSettings, "width" | "height" | "fps" | "bitrateKbps" | "extraProfiles">): CaptureSettings {
+  const [first, ...extras] = profiles;
+  if (first === undefined) throw new RangeError("a capture needs at least one profile");
+  return { ...shared, width: first.width, height: first.height, fps: first.fps, bitrateKbps: first.bitrateKbps, extraProfiles: extras };
+}
+
 /** Builds the capture processes for a source. Pure: unit-tested without a camera. */
-export function buildCapturePlan(source: Source, s: CaptureSettings): CapturePlan {
-  const plan = { ...planFor(source, s), extraVideos: extraVideos(s) };
+export function buildCapturePlan(source: Source, settings: CaptureSettings): CapturePlan {
+  const fps = captureFps(source, settings);
+  // Motion frames never come faster than the capture: the rate filter would repeat frames.
+  const m = settings.motion;
+  const s = m === undefined || m.fps <= fps ? settings : { ...settings, motion: { ...m, fps } };
+  const plan = { ...planFor(source, s, fps), extraVideos: extraVideos(s, fps), captureFps: fps };
   return s.motion === undefined ? plan : { ...plan, motion: s.motion };
 }
 
-function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVideos"> {
+function planFor(source: Source, s: CaptureSettings, fps: number): Omit<CapturePlan, "extraVideos" | "captureFps"> {
+  const gop = s.keyframeS * s.fps;
+  const main = encodeArgs({ bitrateKbps: s.bitrateKbps, gop });
   switch (source.kind) {
     case "test": {
       const scene = testSceneInputs(s);
@@ -188,12 +223,12 @@ function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVi
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
-          args: [...COMMON, ...scene.inputs, "-filter_complex", scene.graph, "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...scene.outs],
+          args: [...COMMON, ...scene.inputs, "-filter_complex", scene.graph, "-map", "[v]", ...main, ...VIDEO_OUT, ...scene.outs],
         },
       };
     }
     case "file": {
-      const split = branches(`[0:v]scale=${s.width}:${s.height},fps=${s.fps},`, s);
+      const split = branches(`[0:v]scale=${s.width}:${s.height},fps=${fps},`, s, fps);
       return {
         encodes: true,
         ffmpeg: {
@@ -201,7 +236,7 @@ function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVi
           args: [
             ...COMMON, "-re", "-stream_loop", "-1", "-i", source.path,
             "-filter_complex", split.graph,
-            "-map", "[v]", "-an", ...encodeArgs(s), ...VIDEO_OUT, ...split.outs,
+            "-map", "[v]", "-an", ...main, ...VIDEO_OUT, ...split.outs,
           ],
         },
       };
@@ -220,15 +255,15 @@ function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVi
       };
     }
     case "v4l2": {
-      const split = branches("[0:v]", s);
+      const split = branches("[0:v]", s, fps);
       return {
         encodes: true,
         ffmpeg: {
           cmd: "ffmpeg",
           args: [
-            ...COMMON, ...LOW_DELAY_IN, "-f", "v4l2", "-video_size", `${s.width}x${s.height}`, "-framerate", String(s.fps), "-i", source.device,
+            ...COMMON, ...LOW_DELAY_IN, "-f", "v4l2", "-video_size", `${s.width}x${s.height}`, "-framerate", String(fps), "-i", source.device,
             "-filter_complex", split.graph,
-            "-map", "[v]", ...encodeArgs(s), ...VIDEO_OUT, ...split.outs,
+            "-map", "[v]", ...main, ...VIDEO_OUT, ...split.outs,
           ],
         },
       };
@@ -242,7 +277,7 @@ function planFor(source: Source, s: CaptureSettings): Omit<CapturePlan, "extraVi
           args: [
             "-t", "0", "--nopreview", "--inline", "--flush", "--codec", "h264", "--profile", "high", "--level", "4.1",
             "--width", String(s.width), "--height", String(s.height), "--framerate", String(s.fps),
-            "--bitrate", String(s.bitrateKbps * 1000), "--intra", String(s.gop), "-o", "-",
+            "--bitrate", String(s.bitrateKbps * 1000), "--intra", String(gop), "-o", "-",
           ],
         },
         ffmpeg: {

@@ -62,16 +62,27 @@ export class Capture {
   private runStartedAt = 0;
   private readonly backoff: Backoff;
   private readonly nowUs: () => number;
+  private outputNames: string[] | undefined;
   restarts = 0;
   lastFrameAtUs = 0;
 
   constructor(
-    private readonly plan: CapturePlan,
+    private plan: CapturePlan,
     private readonly handlers: CaptureHandlers,
     private readonly opts: CaptureOptions,
   ) {
     this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
     this.nowUs = opts.nowUs ?? wallClockUs;
+    this.outputNames = opts.outputNames;
+  }
+
+  /**
+   * The plan (and output names) the next start runs; the running processes are not touched,
+   * so stop first to change them live. The timeline (PTS) continues across the change.
+   */
+  replan(plan: CapturePlan, outputNames: string[]): void {
+    this.plan = plan;
+    this.outputNames = outputNames;
   }
 
   start(): void {
@@ -147,7 +158,7 @@ export class Capture {
     let config: AvcConfig | undefined;
     let sps: SpsInfo | undefined;
     const parameters = (info: SpsInfo) => {
-      const names = this.opts.outputNames;
+      const names = this.outputNames;
       const profile = names?.[output];
       // Once per run for the main picture (tests and operators wait for it); the others say so apart.
       if (output === 0) log.info({ ...(profile === undefined ? {} : { profile, profiles: names }), codec: info.codec, width: info.width, height: info.height }, "stream parameters");
@@ -177,7 +188,7 @@ export class Capture {
           this.emitFrame(item.data, item.key, item.ptsMs, config, sps, output);
         }
       } catch (err) {
-        log.error({ err, output: this.opts.outputNames?.[output] ?? output }, "encoder output is corrupt; restarting it");
+        log.error({ err, output: this.outputNames?.[output] ?? output }, "encoder output is corrupt; restarting it");
         child.kill("SIGKILL");
       }
     });

@@ -14,7 +14,7 @@ export const cameraConfig = {
   },
   width: { env: "PICKET_CAMERA_WIDTH", schema: env.int(1280, 160, 3840), doc: "Capture width in pixels (unless PICKET_CAMERA_PROFILES gives the first profile's size)." },
   height: { env: "PICKET_CAMERA_HEIGHT", schema: env.int(720, 120, 2160), doc: "Capture height in pixels (unless PICKET_CAMERA_PROFILES gives it)." },
-  fps: { env: "PICKET_CAMERA_FPS", schema: env.int(25, 1, 60), doc: "Frames per second." },
+  fps: { env: "PICKET_CAMERA_FPS", schema: env.int(25, 1, 60), doc: "Frames per second of every profile that does not give its own (PICKET_CAMERA_PROFILES `/fps`)." },
   bitrateKbps: { env: "PICKET_CAMERA_BITRATE_KBPS", schema: env.int(2000, 100, 20_000), doc: "Video bitrate of the first profile, kbit/s (unless PICKET_CAMERA_PROFILES gives it)." },
   keyframeS: { env: "PICKET_CAMERA_KEYFRAME_S", schema: env.int(2, 1, 10), doc: "Seconds between keyframes (a new viewer starts at one)." },
   profileEntries: {
@@ -31,7 +31,7 @@ export const cameraConfig = {
           return z.NEVER;
         }
       }),
-    doc: "Quality profiles encoded from the one capture, each published on `picket.<device>.video.<name>`: `name:WIDTHxHEIGHT@kbps,…` The first is the camera's own picture (clips, stills and motion use it); a bare first name takes PICKET_CAMERA_WIDTH, _HEIGHT and _BITRATE_KBPS. Unset: high at those, plus low 640 wide in the camera's shape at 400 kbps if the camera is wider. Each further profile is one more scaler and libx264 encoder in the camera's ffmpeg (even with rpicam, whose first profile the Pi's hardware encodes): 640x360 at 25 fps adds about a third to the camera's CPU, far more on a Pi's slow cores, so set just `high` for one.",
+    doc: "Quality profiles encoded from the one capture, each published on `picket.<device>.video.<name>`: `name:WIDTHxHEIGHT@kbps[/fps],…` (fps defaults to PICKET_CAMERA_FPS). The first is the camera's own picture (clips, stills and motion use it); a bare first name takes PICKET_CAMERA_WIDTH, _HEIGHT and _BITRATE_KBPS. Quality presets saved in the web's Settings (settings bucket `devices.<device>.presets`) replace these live, until deleted. Unset: high at those, plus low 640 wide in the camera's shape at 400 kbps if the camera is wider. Each further profile is one more scaler and libx264 encoder in the camera's ffmpeg (even with rpicam, whose first profile the Pi's hardware encodes): 640x360 at 25 fps adds about a third to the camera's CPU, far more on a Pi's slow cores, so set just `high` for one.",
     defaultDoc: "high,low:640x360@400",
   },
   legacyProfile: {
@@ -66,6 +66,7 @@ export function cameraProfiles(cfg: CameraConfig): VideoProfile[] {
     width: cfg.width,
     height: cfg.height,
     bitrateKbps: cfg.bitrateKbps,
+    fps: cfg.fps,
     ...(cfg.legacyProfile === undefined ? {} : { legacyName: cfg.legacyProfile }),
   });
 }

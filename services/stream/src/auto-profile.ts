@@ -1,8 +1,10 @@
+import type { QualityPresets } from "@picket/contracts";
+
 /**
  * The `auto` profile: which of a camera's profiles a viewer gets. A phone starts on the
- * lowest, anything else on the best. A viewer that keeps falling behind (skips to keyframes)
- * steps down one profile; one that keeps up for a while at a lower profile steps up again.
- * Pure: times are passed in.
+ * camera's `phone` preset (else the lowest), anything else on `desktop` (else the best). A
+ * viewer that keeps falling behind (skips to keyframes) steps down one profile; one that
+ * keeps up for a while at a lower profile steps up again. Pure: times are passed in.
  */
 export interface AutoProfileOptions {
   /** Best first, e.g. `["high", "low"]`. */
@@ -16,10 +18,28 @@ export interface AutoProfileOptions {
 
 const MOBILE = /Mobi|Android|iPhone|iPad|iPod/i;
 
-/** The profile `auto` starts a viewer on, from its browser's User-Agent. */
+const isPhone = (userAgent: string | undefined) => userAgent !== undefined && MOBILE.test(userAgent);
+
+/** The profile `auto` starts a viewer on, from its browser's User-Agent: phones the last, others the first. */
 export function initialProfile(profiles: readonly string[], userAgent: string | undefined): string {
   const best = profiles[0] as string;
-  return userAgent !== undefined && MOBILE.test(userAgent) ? (profiles[profiles.length - 1] as string) : best;
+  return isPhone(userAgent) ? (profiles[profiles.length - 1] as string) : best;
+}
+
+/** The profiles `auto` moves between for one viewer, best first, and the one it starts on. */
+export interface AutoLadder {
+  profiles: string[];
+  start: string;
+}
+
+/**
+ * The ladder of a camera: its quality presets in order when it has them (phones start on
+ * `phone`, others on `desktop`), else the configured profiles (PICKET_STREAM_AUTO_PROFILES:
+ * phones the last, others the first).
+ */
+export function autoLadder(presets: QualityPresets | undefined, configured: readonly string[], userAgent: string | undefined): AutoLadder {
+  if (presets === undefined) return { profiles: [...configured], start: initialProfile(configured, userAgent) };
+  return { profiles: presets.presets.map((p) => p.name), start: isPhone(userAgent) ? presets.phone : presets.desktop };
 }
 
 export class AutoProfile {
@@ -27,13 +47,14 @@ export class AutoProfile {
   private skips: number[] = [];
   private since: number;
 
+  /** Starts on `start`, or on the best profile when `start` is not one of them. */
   constructor(
     private readonly opts: AutoProfileOptions,
-    userAgent: string | undefined,
+    start: string,
     now: number,
   ) {
     if (opts.profiles.length === 0) throw new RangeError("auto needs at least one profile");
-    this.index = opts.profiles.indexOf(initialProfile(opts.profiles, userAgent));
+    this.index = Math.max(0, opts.profiles.indexOf(start));
     this.since = now;
   }
 

@@ -10,7 +10,7 @@ export const streamConfig = {
       if (list.length === 0 || list.some((p) => !/^[a-z0-9_-]{1,32}$/.test(p) || p === "auto")) throw new Error("must be profile names, best first, e.g. high,low");
       return list;
     }),
-    doc: "The profiles a viewer of `auto` moves between, best first: phones start on the last, others on the first; a viewer that keeps falling behind steps down, one that keeps up steps back up.",
+    doc: "The profiles a viewer of `auto` moves between, best first: phones start on the last, others on the first; a viewer that keeps falling behind steps down, one that keeps up steps back up. A camera with quality presets (the web's Settings) uses those instead: their names in order, phones starting on its `phone` preset, others on `desktop`.",
   },
   port: { env: "PICKET_STREAM_PORT", schema: env.port(8081), doc: "Port of the stream service (viewer websockets, HLS, /healthz, /metrics). The web service proxies to it." },
   host: { env: "PICKET_STREAM_HOST", schema: env.str("127.0.0.1"), doc: "Address the stream service listens on (0.0.0.0 in containers)." },

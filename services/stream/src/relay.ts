@@ -16,6 +16,8 @@ interface Channel {
   /** The camera went quiet after sending video (not merely not started yet). */
   lost: boolean;
   lostTimer: NodeJS.Timeout | undefined;
+  /** Why the camera no longer has this profile (its presets left it out); its frames are dropped meanwhile. */
+  gone: string | undefined;
 }
 
 export interface RelayOptions {
@@ -64,10 +66,40 @@ export class Relay {
     });
     ch.viewers.add(viewer);
     this.viewersGauge.set(this.viewerCount);
-    if (ch.info !== undefined) socket.send(JSON.stringify(ch.info));
-    socket.send(JSON.stringify({ type: "status", state: ch.live ? "live" : ch.lost ? "source-lost" : "waiting" } satisfies LiveControl));
+    if (ch.info !== undefined && ch.gone === undefined) socket.send(JSON.stringify(ch.info));
+    socket.send(JSON.stringify(statusOf(ch)));
     viewer.start(ch.gop.snapshot());
     return viewer;
+  }
+
+  /**
+   * The profiles a camera has from now on (its quality presets changed), or undefined when
+   * it uses its own configuration. Viewers of a profile it no longer has are told at once
+   * (source-lost, with why) and keep their sockets; should the profile come back, its video
+   * resumes for them. (A viewer who asks for such a profile later waits, and is told it is
+   * lost when no video comes, as for any silent profile.)
+   */
+  presetsChanged(device: string, profiles: readonly string[] | undefined): void {
+    for (const ch of this.channels.values()) {
+      if (ch.device !== device) continue;
+      const gone = goneReason(ch.profile, profiles);
+      if (gone === ch.gone) continue;
+      ch.gone = gone;
+      if (gone === undefined) {
+        // Back: the next frame makes the channel live again.
+        this.armLost(ch);
+        continue;
+      }
+      clearTimeout(ch.lostTimer);
+      ch.live = false;
+      ch.lost = true;
+      ch.info = undefined;
+      ch.lastSeq = -1;
+      ch.gop.clear();
+      for (const v of ch.viewers) v.resync();
+      this.log.info({ device, profile: ch.profile, viewers: ch.viewers.size }, "profile removed from the camera's presets; viewers told");
+      this.broadcast(ch, JSON.stringify(statusOf(ch)));
+    }
   }
 
   leave(device: string, profile: string, viewer: Viewer): void {
@@ -115,6 +147,7 @@ export class Relay {
       live: false,
       lost: false,
       lostTimer: undefined,
+      gone: undefined,
     };
     ch.detach = this.opts.sources.attach(device, profile, (unit) => this.onFrame(ch, unit));
     this.log.info({ device, profile }, "first viewer");
@@ -123,6 +156,8 @@ export class Relay {
   }
 
   private onFrame(ch: Channel, { meta, data }: AccessUnit): void {
+    // The old encoder's last frames, after the presets dropped this profile.
+    if (ch.gone !== undefined) return;
     const resync = ch.lastSeq >= 0 && meta.seq !== ch.lastSeq + 1;
     ch.lastSeq = meta.seq;
     if (ch.info === undefined || ch.info.codec !== meta.codec || ch.info.width !== meta.width || ch.info.height !== meta.height) {
@@ -166,4 +201,15 @@ export class Relay {
   private broadcast(ch: Channel, text: string): void {
     for (const v of ch.viewers) v.socket.send(text);
   }
+}
+
+function statusOf(ch: Channel): LiveControl {
+  if (ch.gone !== undefined) return { type: "status", state: "source-lost", detail: ch.gone };
+  return { type: "status", state: ch.live ? "live" : ch.lost ? "source-lost" : "waiting" };
+}
+
+/** Why `profile` is not among a camera's `profiles`, or undefined when it is (or the camera has no presets). */
+function goneReason(profile: string, profiles: readonly string[] | undefined): string | undefined {
+  if (profiles === undefined || profiles.includes(profile)) return undefined;
+  return `the camera's quality presets no longer include ${profile} (they are ${profiles.join(", ")})`;
 }

@@ -1,16 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer } from "ws";
-import { decodeCameraNames, parseViewerMessage, startPinger, type Viewer } from "@picket/contracts";
-import { Counter, watchConnection, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
+import { decodeCameraNames, parseViewerMessage, startPinger, type QualityPresets, type Viewer } from "@picket/contracts";
+import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics } from "@picket/runtime";
 import { HlsServer, parseHlsPath } from "./hls-server.js";
 import { checkAccess } from "./viewer-access.js";
-import { AutoProfile, initialProfile } from "./auto-profile.js";
+import { AutoProfile, autoLadder } from "./auto-profile.js";
+import { watchDevicePresets, type PresetsWatch } from "./device-presets.js";
+import { Relay } from "./relay.js";
+import { VideoSources } from "./video-sources.js";
 
 /** The profile name a viewer asks for to let the stream service choose. */
 const AUTO = "auto";
-import { Relay } from "./relay.js";
-import { VideoSources } from "./video-sources.js";
 
 export interface StreamServiceDeps {
   nc: NatsConnection;
@@ -20,8 +21,10 @@ export interface StreamServiceDeps {
   sourceTimeoutMs: number;
   hlsIdleMs: number;
   hlsStartTimeoutMs: number;
-  /** The profiles `auto` moves between, best first. */
+  /** The profiles `auto` moves between, best first, for a camera without quality presets. */
   autoProfiles?: string[];
+  /** The settings bucket: each camera's quality presets (its `auto` ladder), followed live. */
+  settings?: KV;
   /** Viewers need a token signed with it; unset, anyone who reaches the port may watch. */
   liveSecret?: string | undefined;
 }
@@ -66,7 +69,29 @@ export function createStreamService(deps: StreamServiceDeps) {
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
   const pinger = startPinger(() => wss.clients);
   /** Viewers of `auto`: every few seconds, one that kept up long enough steps up a profile. */
-  const autoViewers = new Set<{ auto: AutoProfile; move: (next: string, why: string) => void }>();
+  const autoViewers = new Set<{ device: string; userAgent: string | undefined; auto: AutoProfile; move: (next: string, why: string) => void }>();
+  let presetsWatch: PresetsWatch | undefined;
+  const configured = deps.autoProfiles ?? ["high"];
+  const ladderFor = (device: string, userAgent: string | undefined) => autoLadder(presetsWatch?.get(device), configured, userAgent);
+
+  /**
+   * A camera's presets changed: its `auto` viewers start again on the new ladder (on the same
+   * profile, if that is where it starts them: its video changes size on the same channel);
+   * then the viewers left on a profile it no longer has are told.
+   */
+  const presetsChanged = (device: string, presets: QualityPresets | undefined) => {
+    const now = Date.now();
+    let moved = 0;
+    for (const v of autoViewers) {
+      if (v.device !== device) continue;
+      const ladder = autoLadder(presets, configured, v.userAgent);
+      v.auto = new AutoProfile({ profiles: ladder.profiles }, ladder.start, now);
+      v.move(v.auto.profile, "presets changed");
+      moved++;
+    }
+    log.info({ device, profiles: presets?.presets.map((p) => p.name) ?? "the camera's own", autoViewers: moved }, "quality presets changed");
+    relay.presetsChanged(device, presets?.presets.map((p) => p.name));
+  };
   const stepUp = setInterval(() => {
     for (const v of autoViewers) {
       const next = v.auto.tick(Date.now());
@@ -94,14 +119,17 @@ export function createStreamService(deps: StreamServiceDeps) {
       pinger.track(ws);
       ws.on("error", (err) => log.debug({ err }, "viewer socket error"));
       const { device } = target;
-      // `auto`: a profile chosen for this viewer, changed when it keeps falling behind or keeping up.
-      const auto = target.profile === AUTO ? new AutoProfile({ profiles: deps.autoProfiles ?? ["high"] }, req.headers["user-agent"], Date.now()) : undefined;
-      let profile = auto?.profile ?? target.profile;
+      // `auto`: a profile chosen for this viewer, changed when it keeps falling behind or keeping
+      // up, and when the camera's presets change.
+      const userAgent = req.headers["user-agent"];
+      const ladder = ladderFor(device, userAgent);
+      const autoEntry = target.profile === AUTO ? { device, userAgent, auto: new AutoProfile({ profiles: ladder.profiles }, ladder.start, Date.now()), move: (next: string, why: string) => move(next, why) } : undefined;
+      let profile = autoEntry?.auto.profile ?? target.profile;
       let skips = 0;
       let sent = 0;
       const join = (): Viewer =>
         relay.join(device, profile, ws, () => {
-          const next = auto?.skipped(Date.now());
+          const next = autoEntry?.auto.skipped(Date.now());
           // Not while the relay is offering this frame to its viewers.
           if (next !== undefined) queueMicrotask(() => move(next, "fell behind"));
         });
@@ -115,7 +143,6 @@ export function createStreamService(deps: StreamServiceDeps) {
         profile = next;
         viewer = join();
       };
-      const autoEntry = auto === undefined ? undefined : { auto, move };
       if (autoEntry !== undefined) autoViewers.add(autoEntry);
       // A viewer only says which frames it got (size-capped by maxPayload); anything else is ignored.
       ws.on("message", (data) => {
@@ -132,6 +159,10 @@ export function createStreamService(deps: StreamServiceDeps) {
   };
 
   return {
+    /** Follows the cameras' quality presets (with a settings bucket); call before serving viewers. */
+    async start(): Promise<void> {
+      if (deps.settings !== undefined) presetsWatch = await watchDevicePresets(deps.settings, presetsChanged, log);
+    },
     handleUpgrade,
     /** Serves `/hls/…`; false for other paths. */
     handleRequest: (req: IncomingMessage, res: ServerResponse): boolean => {
@@ -139,7 +170,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       if (target === undefined) return false;
       if (target.ok && target.profile === AUTO) {
         // HLS has no per-viewer stepping here: the player is sent to the profile `auto` starts it on.
-        const chosen = initialProfile(deps.autoProfiles ?? ["high"], req.headers["user-agent"]);
+        const chosen = ladderFor(target.device, req.headers["user-agent"]).start;
         const [path = "", query] = (req.url ?? "").split("?");
         res.writeHead(302, { location: `${path.replace(`/${AUTO}/`, `/${chosen}/`)}${query === undefined ? "" : `?${query}`}`, "cache-control": "no-cache" });
         res.end();
@@ -157,6 +188,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       return hls.handle(req, res);
     },
     async stop(): Promise<void> {
+      presetsWatch?.stop();
       clearInterval(stepUp);
       pinger.stop();
       for (const ws of wss.clients) ws.close(1001, "server shutting down");
