@@ -1,5 +1,5 @@
 import { EVENTS_STREAM, EventDeleted, MediaEvent, PresenceEvent, decodeJson, isDecodeError, parseSubject } from "@picket/contracts";
-import { Backoff, DeliverPolicy, ensureEventsStream, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type Logger, type NatsConnection } from "@picket/runtime";
+import { Backoff, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type Logger, type NatsConnection } from "@picket/runtime";
 import { EventIndex, type IndexChange, type StoredEvent } from "./event-index.js";
 import { openEventMedia, type EventMedia } from "./event-media.js";
 
@@ -130,9 +130,10 @@ export function startEventFeed(deps: EventFeedDeps): EventFeed {
 
   const run = async () => {
     const backoff = new Backoff({ initialMs: 500, maxMs: 10_000 });
+    let waitingForStream = false;
     while (!stopping.signal.aborted) {
       try {
-        await ensureEventsStream(nc);
+        // The presence service makes the stream (it writes to it); a reader only waits for it.
         await checkStream();
         const start = lastSeq === 0 ? { deliver_policy: DeliverPolicy.All } : { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: lastSeq + 1 };
         const consumer = await jetstream(nc).consumers.get(EVENTS_STREAM, start);
@@ -142,15 +143,23 @@ export function startEventFeed(deps: EventFeedDeps): EventFeed {
         if (stopping.signal.aborted) void msgs.close();
         watch(msgs).catch((err: unknown) => log.debug({ err }, "consumer status ended"));
         log.info({ fromSeq: lastSeq + 1 }, "reading the events stream");
+        waitingForStream = false;
         for await (const m of msgs) {
           handle(m);
           backoff.reset();
         }
       } catch (err) {
-        if (!stopping.signal.aborted) log.warn({ err }, "reading the events stream failed; trying again");
+        if (stopping.signal.aborted) break;
+        if (err instanceof Error && /stream not found/i.test(err.message)) {
+          // A fresh install, or a broker that lost its store: nothing to show until the first event.
+          if (!waitingForStream) log.info("no events stream yet; the timeline starts with the first event");
+          waitingForStream = true;
+          markReady();
+        } else log.warn({ err }, "reading the events stream failed; trying again");
       }
       if (stopping.signal.aborted) break;
-      const delay = backoff.next();
+      // Waiting for a stream that is not there yet: look often, so the first event shows at once.
+      const delay = waitingForStream ? Math.min(backoff.next(), 1_000) : backoff.next();
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         stopping.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
