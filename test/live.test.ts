@@ -1,7 +1,8 @@
-import { decodeLiveFrame, type LiveControl } from "@picket/contracts";
+import { decodeLiveFrame, subjects, type LiveControl } from "@picket/contracts";
 import type { Browser } from "playwright-core";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { testBus } from "./support/bus.js";
 import { launchChromium } from "./support/chromium.js";
 import { freePort, waitFor } from "./support/ports.js";
 import { signLiveToken } from "@picket/runtime";
@@ -183,6 +184,32 @@ describe("live view", () => {
     expect(v.controls.find((c) => c.type === "info")).toMatchObject({ type: "info", width: 1280, height: 720 });
     const seqs = v.frames.slice(0, 10).map((f) => f.seq);
     expect(seqs).toEqual(seqs.map((_, i) => first.seq + i));
+  });
+
+  it("starts the first viewer of a camera at once from the camera's current keyframe, not the next one", async () => {
+    const { stack, web, s } = await liveStack();
+    const nc = await testBus(stack.nats.url);
+    cleanups.push(() => nc.close());
+    // The test watches the bus itself; the stream service has no subscription yet.
+    const published: { seq: number; key: boolean }[] = [];
+    const sub = nc.subscribe(subjects.video(stack.device, "high"), { callback: (_e, m) => published.push({ seq: Number(m.headers?.get("Picket-Seq")), key: m.headers?.get("Picket-Key") === "1" }) });
+    cleanups.push(async () => sub.unsubscribe());
+    // Join a few frames after a keyframe, so the next one is most of a GOP away.
+    await waitFor("a keyframe and a few frames after it", () => {
+      const k = published.findLastIndex((f) => f.key);
+      return k >= 0 && published.length - k >= 5 && published.length - k <= 10;
+    }, 15_000, 5);
+    const keySeq = (published.findLast((f) => f.key) as { seq: number }).seq;
+    const joinSeq = (published.at(-1) as { seq: number }).seq;
+    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`, s.wsHeaders());
+    await waitFor("the viewer's frames", () => v.frames.length >= 20, 15_000);
+    const first = v.frames[0] as ReturnType<typeof decodeLiveFrame>;
+    expect(first.key).toBe(true);
+    expect(first.seq).toBe(keySeq);
+    expect(first.seq).toBeLessThan(joinSeq);
+    // Then every frame after it, none twice, none missing, into the live ones.
+    const seqs = v.frames.slice(0, 20).map((f) => f.seq);
+    expect(seqs).toEqual(seqs.map((_, i) => keySeq + i));
   });
 
   it("keeps viewers' sockets open while the camera is gone and resumes when it is back", async () => {

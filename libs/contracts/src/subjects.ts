@@ -51,6 +51,13 @@ export const subjects = {
    * `seconds` + 15 s.
    */
   clipRequest: (device: string) => `picket.${device}.camera.clip`,
+  /**
+   * Request: the camera's current group of pictures of a profile, so a new watcher starts at
+   * once instead of at the next keyframe. The camera answers by publishing each access unit
+   * from the newest keyframe to the reply subject, as on the video subject (parts and all),
+   * then an empty message with the `Picket-Gop-End` header (the number of units sent).
+   */
+  cameraGop: (device: string, profile: string) => `picket.${device}.camera.gop.${profile}`,
   /** Request/reply: the camera's quality presets in force (QualityPresets), set or from its config. */
   cameraPresets: (device: string) => `picket.${device}.camera.presets`,
   /** Camera on demand: hold (or release) the camera; see CameraDemand. */

@@ -14,6 +14,8 @@ export const VideoHeader = {
   height: "Picket-Height",
   /** `i/n` when an access unit larger than the server's max_payload travels in n parts. */
   part: "Picket-Part",
+  /** Ends a camera's answer to a GOP request (subjects.cameraGop): the number of units sent. */
+  gopEnd: "Picket-Gop-End",
 } as const;
 
 /** Metadata of one H.264 access unit. */

@@ -5,7 +5,7 @@ import type { Logger } from "./logger.js";
 import type { ServiceMetrics } from "./metrics.js";
 
 export type { NatsConnection, Msg, Subscription, MsgHdrs } from "@nats-io/transport-node";
-export { connect, headers as natsHeaders, errors as natsErrors } from "@nats-io/transport-node";
+export { connect, createInbox, headers as natsHeaders, errors as natsErrors } from "@nats-io/transport-node";
 
 export interface BusOptions {
   url: string;

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { CameraDemand as DemandMessage, MediaEvent, MotionSettings, PirEdge, SnapshotRequest, decodeJson, settingsKeys, splitPayload, subjects, videoHeaders, wallClockUs } from "@picket/contracts";
+import { CameraDemand as DemandMessage, MediaEvent, MotionSettings, PirEdge, SnapshotRequest, VideoHeader, decodeJson, settingsKeys, splitPayload, subjects, videoHeaders, wallClockUs, type VideoMeta } from "@picket/contracts";
 import {
   Counter,
   EventRecorder,
@@ -11,6 +11,7 @@ import {
   type JetStreamClient,
   type KV,
   type MediaStore,
+  type Msg,
   type SettingWatch,
   toHeaders,
   watchConnection,
@@ -22,6 +23,7 @@ import {
 import { buildCapturePlan, settingsForProfiles } from "./capture-command.js";
 import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
+import { GopKeeper } from "./gop-keeper.js";
 import { jpegSize } from "./jpeg-splitter.js";
 import { CameraDemand } from "./demand.js";
 import { createClipResponder, serveClipRequests } from "./clip-requests.js";
@@ -89,7 +91,7 @@ export function createCameraService(deps: CameraServiceDeps) {
   let inForce: PresetsInForce = presetsInForce(undefined, deps.profiles);
   /** Each profile's sequence continues across encoder changes, as across restarts. */
   const seqs = new Map<string, number>();
-  const outputsOf = (profiles: VideoProfile[]) => profiles.map((profile) => ({ profile, subject: subjects.video(device, profile.name), window: [] as { at: number; bytes: number }[] }));
+  const outputsOf = (profiles: VideoProfile[]) => profiles.map((profile) => ({ profile, subject: subjects.video(device, profile.name), window: [] as { at: number; bytes: number }[], gop: new GopKeeper() }));
   let outputs = outputsOf(inForce.profiles);
   let subs: Subscription[] = [];
   let motionWatch: SettingWatch | undefined;
@@ -135,6 +137,8 @@ export function createCameraService(deps: CameraServiceDeps) {
           log.info("no one needs the camera; stopping it");
           scenePirLevel(scenePir?.reset());
           await capture.stop();
+          // A GOP from before the stop would show a new watcher the past as live.
+          for (const o of outputs) o.gop.clear();
         }
       })
       .catch((err: unknown) => log.error({ err }, "camera start/stop failed"));
@@ -219,13 +223,30 @@ export function createCameraService(deps: CameraServiceDeps) {
       skippedTotal.inc({ profile: out.profile.name });
       return;
     }
-    const max = Math.max(4096, (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM);
-    const parts = splitPayload(f.data, max);
-    if (parts.length > 1) splitTotal.inc({ profile: out.profile.name });
-    parts.forEach((part, i) => {
-      nc.publish(out.subject, part, { headers: toHeaders(videoHeaders(meta, parts.length > 1 ? { index: i + 1, count: parts.length } : undefined)) });
-    });
+    out.gop.push({ meta, data: f.data });
+    if (publishUnit(out.subject, meta, f.data) > 1) splitTotal.inc({ profile: out.profile.name });
     framesTotal.inc({ profile: out.profile.name });
+  };
+  /** One access unit on `subject`, in parts when larger than the server takes; returns the number of parts. */
+  const publishUnit = (subject: string, meta: VideoMeta, data: Uint8Array): number => {
+    const max = Math.max(4096, (nc.info?.max_payload ?? 1024 * 1024) - HEADER_ROOM);
+    const parts = splitPayload(data, max);
+    parts.forEach((part, i) => {
+      nc.publish(subject, part, { headers: toHeaders(videoHeaders(meta, parts.length > 1 ? { index: i + 1, count: parts.length } : undefined)) });
+    });
+    return parts.length;
+  };
+  /**
+   * A new watcher's request for a profile's current GOP (subjects.cameraGop): its units on the
+   * reply subject, then the end marker. Published on this connection before any later frame,
+   * so the watcher gets them in order with the live ones.
+   */
+  const answerGop = (msg: Msg) => {
+    if (msg.reply === undefined) return;
+    const profile = msg.subject.slice(msg.subject.lastIndexOf(".") + 1);
+    const units = outputs.find((o) => o.profile.name === profile)?.gop.current() ?? [];
+    for (const u of units) publishUnit(msg.reply, u.meta, u.data);
+    nc.publish(msg.reply, new Uint8Array(0), { headers: toHeaders({ [VideoHeader.gopEnd]: String(units.length) }) });
   };
 
   /** The one ffmpeg for these profiles (the first is the main picture). */
@@ -287,7 +308,7 @@ export function createCameraService(deps: CameraServiceDeps) {
     capture.replan(plan, profiles.map((p) => p.name));
   };
 
-  const answerSnapshot = async (msg: import("@picket/runtime").Msg) => {
+  const answerSnapshot = async (msg: Msg) => {
     let req: SnapshotRequest = {};
     if (msg.data.length > 0) {
       try {
@@ -335,6 +356,7 @@ export function createCameraService(deps: CameraServiceDeps) {
   const ctx = { log, metrics: deps.metrics };
   return {
     async start(): Promise<void> {
+      subs.push(nc.subscribe(subjects.cameraGop(device, "*"), { callback: (err, msg) => (err === null ? answerGop(msg) : log.error({ err }, "gop subscription")) }));
       subs.push(nc.subscribe(subjects.snapshot(device), { callback: (err, msg) => (err === null ? void answerSnapshot(msg).catch((e: unknown) => log.error({ err: e }, "snapshot answer failed")) : log.error({ err }, "snapshot subscription")) }));
       if (onDemand) {
         subs.push(subscribeJson(nc, subjects.cameraDemand(device), DemandMessage, (d) => demand.hold(d.holder, d.ms), ctx));
