@@ -1,7 +1,7 @@
 import { telegramKeys } from "@picket/contracts";
 import { createLogger, openSettings, type KV, type NatsConnection } from "@picket/runtime";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createPairingCode, openPairedChats, type ChatInfo, type PairedChats, type PairedChatsChange } from "@picket/bot/paired-chats";
+import { createPairingCode, openPairedChats, type ChatInfo, type PairedChats, type PairedChatsChange } from "@picket/runtime";
 import { testBus } from "./support/bus.js";
 import { startNats, type NatsServer } from "./support/nats.js";
 import { waitFor } from "./support/ports.js";

@@ -14,3 +14,5 @@ export * from "./event-recorder.js";
 export * from "./settings.js";
 export * from "./media-store.js";
 export * from "./live-token.js";
+export * from "./pairing.js";
+export * from "./paired-chats.js";

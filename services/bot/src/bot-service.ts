@@ -11,7 +11,7 @@ import { describeBusError, natsSnapshotRequest, takeSnapshot, type Snapshot } fr
 import { EVENTS_DAYS, createTelegramBot, type CommandPorts, type RequestedClip, type TelegramBot } from "./telegram-bot.js";
 import { DeviceDirectory } from "./device-directory.js";
 import { openNotifications, type Notifications } from "./notifications.js";
-import { openPairedChats, type PairedChats } from "./paired-chats.js";
+import { openPairedChats, type PairedChats } from "@picket/runtime";
 import { recentAlerts } from "./recent-events.js";
 import { plain } from "./caption.js";
 import type { TelegramCallError } from "./telegram-errors.js";

@@ -1,7 +1,7 @@
 import type { PairedChat } from "@picket/contracts";
 import { createLogger, openSettings } from "@picket/runtime";
 // The bot's own pairing module, so the CLI and the bot cannot disagree on codes or stored chats.
-import { createPairingCode, openPairedChats } from "@picket/bot/paired-chats";
+import { createPairingCode, openPairedChats } from "@picket/runtime";
 import { cliTarget, connectCli } from "./cli-bus.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type {} from "@fastify/swagger";
 import type { z } from "zod";
-import { createPairingCode, openPairedChats } from "@picket/bot/paired-chats";
+import { createPairingCode, openPairedChats } from "@picket/runtime";
 import type { KV, Logger } from "@picket/runtime";
 import { ChatParams, ChatsAnswer, PairingCodeAnswer, changedBy, errors, jsonSchema, outputSchema, refuseInvalid, zodValidation } from "./route-schemas.js";
 

@@ -1,5 +1,6 @@
 import { PairedChat, PairingCode, chatIdOfKey, telegramKeys } from "@picket/contracts";
-import type { KV, KvEntry, Logger } from "@picket/runtime";
+import type { KV, KvEntry } from "@nats-io/kv";
+import type { Logger } from "./logger.js";
 import { checkPairingCode, newPairingCode, type PairingRefusal } from "./pairing.js";
 
 /**
