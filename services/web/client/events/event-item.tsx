@@ -62,7 +62,8 @@ export function EventItem({ entry, admin, fresh, onDeleted }: { entry: EventEntr
             </span>
           ))}
           {entry.test && !entry.triggers.includes("test") && <span class="badge trigger-test">test</span>}
-          {entry.endedAt !== null ? <span class="muted">lasted {span(entry.endedAt - entry.at)}</span> : <span class="muted">going on</span>}
+          {/* A test alarm is one moment: it never gets an end, so it is not "going on". */}
+          {entry.endedAt !== null ? <span class="muted">lasted {span(entry.endedAt - entry.at)}</span> : !entry.test && <span class="muted">going on</span>}
         </div>
         <div class="muted small" data-testid="event-clip-state">
           {clipState}

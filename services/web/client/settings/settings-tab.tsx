@@ -6,6 +6,7 @@ import { ArmingSection } from "./arming.js";
 import { DetectionSection } from "./detection.js";
 import { NotificationsSection } from "./notifications.js";
 import { PasswordSection } from "./password.js";
+import { PlayersSection } from "./players.js";
 import { PresetsSection } from "./presets.js";
 import { TelegramSection } from "./telegram.js";
 import { UsersSection } from "./users.js";
@@ -64,6 +65,7 @@ export function SettingsTab({ fleet, session, device }: { fleet: DeviceList; ses
             <DetectionSection key={`d-${id}`} {...props} />
             <ZonesSection key={`z-${id}`} {...props} />
             <PresetsSection key={`p-${id}`} {...props} onReload={() => setReads((n) => n + 1)} />
+            {admin && <PlayersSection key={`l-${id}`} device={id} settings={props.settings} />}
           </>
         )}
         <NotificationsSection readOnly={!admin} />
