@@ -56,6 +56,6 @@ await runMain(log, lc, async () => {
   lc.add("live", () => proxy.close());
   const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health, log });
   lc.add("ops", () => ops.close());
-  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "web", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: () => ({ viewers: proxy.viewers, skips: proxy.skips }) }));
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "web", version: VERSION, intervalMs: cfg.heartbeatMs, temperature: true, vitals: () => ({ viewers: proxy.viewers, skips: proxy.skips }) }));
   log.info({ url: `http://localhost:${cfg.port}/`, host: cfg.host }, `web UI on http://localhost:${cfg.port}/`);
 });
