@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 want=(ffmpeg nats-server)
-[ "${1:-}" = "--with-browser" ] && want+=(chromium)
+# The tests also need a browser, and iptables to cut a network silently (test/faults).
+[ "${1:-}" = "--with-browser" ] && want+=(chromium iptables)
 missing=()
 for cmd in "${want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")
