@@ -172,6 +172,11 @@ describe("HLS", () => {
     expect((await fetch(`${web}/hls/${stack.device}/high/index.m3u8?token=forged${token.slice(6)}`)).status).toBe(401);
     expect((await fetch(`${web}/hls/${stack.device}/low/index.m3u8?token=${encodeURIComponent(token)}`)).status).toBe(401);
     expect((await fetch(`${web}/hls/other-cam/high/index.m3u8?token=${encodeURIComponent(token)}`)).status).toBe(401);
+    // Queries that read as a token to one parser and as none to another open nothing.
+    for (const q of ["?token?x", "?a=1&token?=x", "?token=", "?token", `?token=${encodeURIComponent(token)}x`]) {
+      expect((await fetch(`${web}/hls/${stack.device}/high/index.m3u8${q}`)).status, q).toBe(401);
+      expect((await fetch(`${web}/hls/${stack.device}/high/init.mp4${q}`)).status, q).toBe(401);
+    }
     // Making one is for admins, and needs the session's CSRF token like every change.
     expect((await fetch(`${web}/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json", cookie: s.cookie }, body: "{}" })).status).toBe(403);
     const tooLong = await s.fetch(`/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ profile: "high", days: 10_000 }) });

@@ -161,6 +161,6 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
   await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
   await hlsLinkRoutes(app, { log: deps.log, ...(deps.liveSecret === undefined ? {} : { liveSecret: deps.liveSecret }), ...(deps.auth.publicUrl === undefined ? {} : { publicUrl: deps.auth.publicUrl }) });
   await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device });
-  const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: deps.auth });
+  const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: { ...deps.auth, liveSecret: deps.liveSecret } });
   return { app, auth };
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { isDeviceId, isProfileName } from "@picket/contracts";
 import { signLiveToken, type Logger } from "@picket/runtime";
+import { LINK_SUBJECT_PREFIX } from "./hls-request.js";
 
 /** The longest a link for a player may last; a new PICKET_LIVE_SECRET revokes them all sooner. */
 export const MAX_LINK_DAYS = 365;
@@ -38,7 +39,7 @@ export async function hlsLinkRoutes(app: FastifyInstance, deps: { log: Logger; l
       if (!isDeviceId(id) || !isProfileName(profile)) return reply.status(400).send({ error: "bad device or profile name" });
       if (deps.liveSecret === undefined) return reply.status(503).send({ error: "PICKET_LIVE_SECRET is not set, so the stream service signs nothing: set it on web and stream first" });
       const expiresAt = now() + days * 86_400_000;
-      const token = signLiveToken(deps.liveSecret, { device: id, profile, exp: expiresAt, sub: `link:${req.user?.name ?? "admin"}` });
+      const token = signLiveToken(deps.liveSecret, { device: id, profile, exp: expiresAt, sub: `${LINK_SUBJECT_PREFIX}${req.user?.name ?? "admin"}` });
       const base = deps.publicUrl !== undefined ? new URL(deps.publicUrl).origin : `${req.protocol}://${req.host}`;
       log.info({ device: id, profile, days, by: req.user?.name }, "HLS link made for a player");
       return reply.status(201).send({ url: `${base}/hls/${id}/${profile}/index.m3u8?token=${encodeURIComponent(token)}`, expiresAt });

@@ -1,11 +1,10 @@
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { decodeCameraNames } from "@picket/contracts";
 import type { Logger } from "@picket/runtime";
+import { parseHlsRequest } from "./hls-request.js";
 import { withViewerToken, type ViewerTokens } from "./viewer-tokens.js";
 
-const PATH = /^\/hls\/([^/?]+)\/([^/?]+)\/([A-Za-z0-9._-]{1,64})(\?.*)?$/;
 /** The upstream's headers that matter to a player; the rest stays between the services. */
 const PASSED = ["content-type", "content-length", "cache-control", "location"] as const;
 
@@ -20,15 +19,15 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: V
   const request = base.protocol === "https:" ? httpsRequest : httpRequest;
 
   return (req: FastifyRequest, reply: FastifyReply): FastifyReply => {
-    const m = PATH.exec(req.url);
-    if (m === null) return reply.status(404).type("text/plain").send("expected /hls/<device>/<profile>/index.m3u8\n");
-    const names = decodeCameraNames(m[1] as string, m[2] as string);
-    if (names === undefined) return reply.status(400).type("text/plain").send("bad device or profile name\n");
-    const { device, profile } = names;
-    // A player given a link (hls-links.ts) brings its own token, which the stream checks;
-    // a logged-in page gets one signed here (the auth hook let it through on its session).
-    const own = new URLSearchParams((m[4] ?? "").slice(1)).get("token") ?? undefined;
+    const parsed = parseHlsRequest(req.url);
+    if (parsed === undefined) return reply.status(404).type("text/plain").send("expected /hls/<device>/<profile>/index.m3u8\n");
+    if (parsed === "bad-name") return reply.status(400).type("text/plain").send("bad device or profile name\n");
+    const { device, profile, file, token: own } = parsed;
+    // A player with a link brings its own token (checked by the auth hook, and again by the
+    // stream); a logged-in page gets one signed here. Never both: a request that carries a
+    // token is never given the web's.
     const token = own === undefined ? opts.token?.(device, profile) : undefined;
+    const query = parsed.query.toString();
     const upstream = request(
       {
         host: base.hostname,
@@ -37,7 +36,7 @@ export function createHlsProxy(opts: { streamUrl: string; log: Logger; token?: V
         // The web's token goes as a header: in the query the stream would write it into the
         // playlist's URIs for the browser to see. A player's own stays in the query, so its
         // playlist names the files with it.
-        path: `/hls/${device}/${profile}/${m[3] as string}${withViewerToken(m[4] ?? "", own)}`,
+        path: `/hls/${device}/${profile}/${file}${withViewerToken(query === "" ? "" : `?${query}`, own)}`,
         headers: { "user-agent": String(req.headers["user-agent"] ?? "").slice(0, 512), ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) },
       },
       (res) => {

@@ -3,6 +3,7 @@ import fastifyCookie from "@fastify/cookie";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { Logger, NatsConnection } from "@picket/runtime";
 import { Authenticator, SESSION_COOKIE, type AuthConfig, type AuthUser, type UpgradeVerdict } from "./authenticator.js";
+import { linkTokenOpens, parseHlsRequest } from "../hls-request.js";
 import { isSafeMethod } from "./http.js";
 import { sessionRoutes } from "./session-routes.js";
 import { SessionStore } from "./sessions.js";
@@ -87,8 +88,11 @@ async function guard(auth: Authenticator, req: FastifyRequest, reply: FastifyRep
     if (routeUrl === "/api/session" && req.method === "POST") return loginPrecheck(auth, req, reply);
     return;
   }
-  // HLS for a player with a link: its token is checked by the stream service (hls-proxy.ts).
-  if (routeUrl === "/hls/*" && isSafeMethod(req.method) && new URLSearchParams(req.url.split("?")[1] ?? "").has("token")) return;
+  // HLS for a player with a link (hls-links.ts): its own token, checked here and again by the stream.
+  if (routeUrl === "/hls/*" && isSafeMethod(req.method)) {
+    const hls = parseHlsRequest(req.url);
+    if (typeof hls === "object" && linkTokenOpens(auth.cfg.liveSecret, hls)) return;
+  }
   const who = await auth.sessionOf(req);
   if (who === undefined) return void reply.status(401).send({ error: "log in first" });
   const access = req.routeOptions.config.access ?? (req.method === "GET" || req.method === "HEAD" ? "viewer" : "admin");

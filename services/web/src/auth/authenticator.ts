@@ -31,6 +31,8 @@ export interface AuthConfig {
   sessionDays: number;
   /** Where the household reaches the UI (a reverse proxy in front): its origin may post too. */
   publicUrl?: string | undefined;
+  /** PICKET_LIVE_SECRET: signs the HLS links that open a camera without a session (none without it). */
+  liveSecret?: string | undefined;
 }
 
 /** Session lookup, cookies, CSRF and Origin rules shared by the hook, the routes and websocket upgrades. */
