@@ -15,11 +15,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
 });
 
-async function liveStack(): Promise<{ stack: Stack; web: string; stream: string; s: WebSession }> {
+async function liveStack(env: Record<string, string> = {}): Promise<{ stack: Stack; web: string; stream: string; s: WebSession }> {
   const [httpPort, streamPort] = [await freePort(), await freePort()];
   const stack = await startStack({
     services: ["camera", "stream", "web"],
-    env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}` },
+    env: { PICKET_HTTP_PORT: String(httpPort), PICKET_HTTP_HOST: "127.0.0.1", PICKET_STREAM_PORT: String(streamPort), PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}`, ...env },
   });
   cleanups.push(() => stack.stop());
   const web = `http://127.0.0.1:${httpPort}`;
@@ -102,6 +102,24 @@ describe("live view", () => {
     expect(uris.length).toBeGreaterThan(0);
     for (const uri of uris) expect(uri).toMatch(/\?token=/);
     expect((await fetch(`${stream}/hls/${d}/high/${uris[0]}`)).status).toBe(200);
+  });
+
+  it("keeps the stream port shut without PICKET_LIVE_SECRET too: web and stream share a secret kept in the bus", async () => {
+    const { stack, web, stream, s } = await liveStack({ PICKET_LIVE_SECRET: "" });
+    expect(await upgrade(`${stream.replace("http", "ws")}/live/${stack.device}/high`)).toBe(401);
+    expect(await upgrade(`${stream.replace("http", "ws")}/live/${stack.device}/high${viewerQuery(stack.device)}`)).toBe(401);
+    expect((await fetch(`${stream}/hls/${stack.device}/high/index.m3u8`)).status).toBe(401);
+    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`, s.wsHeaders());
+    await waitFor("frames through the web", () => v.frames.length >= 5 || undefined, 20_000);
+    // Both services restart into the same secret: a link made before still plays.
+    const made = await s.fetch(`/api/devices/${stack.device}/hls-link`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ profile: "high", days: 1 }) });
+    expect(made.status).toBe(201);
+    const { url } = (await made.json()) as { url: string };
+    await stack.get("stream").stop();
+    const again = new ServiceProcess("stream", { ...baseEnv(stack.nats.url, stack.device), PICKET_LIVE_SECRET: "", PICKET_STREAM_PORT: new URL(stream).port, PICKET_STREAM_HOST: "127.0.0.1" });
+    cleanups.push(() => again.stop());
+    await again.waitForMsg(/^serving viewers/);
+    await waitFor("the link's playlist", async () => (await fetch(url)).status === 200 || undefined, 30_000, 500);
   });
 
   it("auto starts a phone on the low profile and a desktop on high; a viewer that keeps falling behind steps down to low", async () => {

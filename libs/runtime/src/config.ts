@@ -39,13 +39,17 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
   const problems: string[] = [];
   for (const [key, entry] of Object.entries(spec)) {
     const present = (v: string | undefined) => (v === undefined || v.trim() === "" ? undefined : v.trim());
-    const value = present(env[entry.env]) ?? (entry.fallbackEnv === undefined ? undefined : present(env[entry.fallbackEnv]));
+    const own = present(env[entry.env]);
+    const fallback = own === undefined && entry.fallbackEnv !== undefined ? present(env[entry.fallbackEnv]) : undefined;
+    const value = own ?? fallback;
     const result = entry.schema.safeParse(value);
     if (result.success) {
       out[key] = result.data;
     } else {
-      const shown = entry.secret === true || value === undefined ? "" : ` (got "${value.slice(0, 60)}")`;
-      problems.push(hideUrlPasswords(`${entry.env}${shown}: ${formatIssues(result.error).replace(/^\(root\): /, "")}`));
+      // A value taken from the fallback names it: the user never set the PICKET_ one.
+      const notes = [fallback === undefined ? "" : `from ${entry.fallbackEnv}`, entry.secret === true || value === undefined ? "" : `got "${value.slice(0, 60)}"`].filter((n) => n !== "");
+      const name = notes.length === 0 ? entry.env : `${entry.env} (${notes.join(", ")})`;
+      problems.push(hidePasswordsOf(value ?? "", `${name}: ${formatIssues(result.error).replace(/^\(root\): /, "")}`));
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -55,6 +59,20 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: NodeJS.ProcessEnv
 /** `rtsp://user:secret@host` → `rtsp://user:***@host`, so camera passwords stay out of errors. */
 export function hideUrlPasswords(text: string): string {
   return text.replace(/\/\/([^:/@\s"]+):[^@/\s"]*@/g, "//$1:***@");
+}
+
+/**
+ * `text` (a problem with `value`) without the password of a URL in `value`, also where the
+ * text quotes the value cut short inside the password, as parse messages and `got "…"` do.
+ */
+function hidePasswordsOf(value: string, text: string): string {
+  // Up to the last @, as URL parsers read it.
+  const m = /\/\/([^:/@\s"]*):(.*)@/.exec(value);
+  const [user, pass] = [m?.[1] ?? "", m?.[2] ?? ""];
+  let out = text;
+  if (pass.length >= 4) out = out.split(pass).join("***");
+  for (let k = pass.length; k > 0; k--) out = out.split(`//${user}:${pass.slice(0, k)}`).join(`//${user}:***`);
+  return hideUrlPasswords(out);
 }
 
 /** Schema helpers for environment strings. */
@@ -152,8 +170,8 @@ export const liveSecretEntry = {
   env: "PICKET_LIVE_SECRET",
   schema: z.string().min(32, "must be at least 32 characters").optional(),
   secret: true,
-  doc: "Shared by the web and stream services: web signs short-lived viewer tokens with it, and the stream serves video only to viewers with one. `npm start` makes a new one each run; set it when the services run apart (containers). Unset, the stream serves anyone who reaches its port.",
-  defaultDoc: "made by npm start",
+  doc: "Shared by the web and stream services: web signs short-lived viewer tokens (and HLS links) with it, and the stream serves video only to viewers with one. Unset, the two take a random one they keep in the bus (the `picket-secrets` bucket), made on first start; set it to revoke every HLS link at once.",
+  defaultDoc: "random, kept in the bus",
 } satisfies ConfigEntry;
 
 /** The web UI's address as the household reaches it (bot links, web origin checks). */

@@ -1,3 +1,4 @@
+import { SECRETS_BUCKET } from "./live-token.js";
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, type KV } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
@@ -45,4 +46,9 @@ function isNotFound(err: unknown): boolean {
 export async function openSettings(nc: NatsConnection): Promise<KV> {
   const kvm = new Kvm(nc);
   return kvm.create(SETTINGS_BUCKET, { history: 5, storage: StorageType.File });
+}
+
+/** The secrets bucket (live-token.ts): read by the web and stream services only. */
+export async function openSecrets(nc: NatsConnection): Promise<KV> {
+  return new Kvm(nc).create(SECRETS_BUCKET, { history: 1, storage: StorageType.File });
 }

@@ -56,3 +56,33 @@ export function checkLiveToken(secret: string, token: unknown, device: string, p
   if ((claims.device !== "*" && claims.device !== device) || (claims.profile !== "*" && claims.profile !== profile)) return { ok: false, reason: "wrong-camera" };
   return { ok: true, claims };
 }
+
+/** The KV bucket with secrets the household's services share (never settings a user edits). */
+export const SECRETS_BUCKET = "picket-secrets";
+
+/**
+ * The secret viewer tokens are signed with: PICKET_LIVE_SECRET when set, else the one kept in
+ * the secrets bucket, made by whichever service starts first (create-if-absent, so the web and
+ * the stream service always agree). Live video is therefore never open to anyone who reaches
+ * the stream port, whatever the configuration.
+ */
+export async function resolveLiveSecret(kv: { create(k: string, v: string): Promise<number>; get(k: string): Promise<{ string(): string } | null> }, fromEnv: string | undefined): Promise<string> {
+  if (fromEnv !== undefined) return fromEnv;
+  const stored = async () => {
+    const e = await kv.get("live");
+    const s = e?.string() ?? "";
+    return s.length >= MIN_LIVE_SECRET_LENGTH ? s : undefined;
+  };
+  const existing = await stored();
+  if (existing !== undefined) return existing;
+  try {
+    const fresh = newLiveSecret();
+    await kv.create("live", fresh);
+    return fresh;
+  } catch {
+    // Another service made it first.
+    const theirs = await stored();
+    if (theirs === undefined) throw new Error(`the shared viewer-token secret in the ${SECRETS_BUCKET} bucket is unreadable; set PICKET_LIVE_SECRET`);
+    return theirs;
+  }
+}

@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, openSecrets, openSettings, resolveLiveSecret, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { streamConfig } from "./config.js";
 import { createStreamService } from "./stream-service.js";
 
@@ -8,7 +8,8 @@ await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-stream-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
   const settings = await openSettings(nc);
-  const stream = createStreamService({ nc, log, metrics, ...cfg, settings });
+  const liveSecret = await resolveLiveSecret(await openSecrets(nc), cfg.liveSecret);
+  const stream = createStreamService({ nc, log, metrics, ...cfg, liveSecret, settings });
   await stream.start();
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "stream", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: stream.vitals }));
   const http = await startOpsServer({ port: cfg.port, host: cfg.host, registry: metrics.registry, health: stream.health, log, extra: stream.handleRequest });

@@ -1,4 +1,4 @@
-import type { Device, DeviceList } from "./types.js";
+import type { DeviceList } from "./types.js";
 
 /** A refused or failed request, with the server's own message (`{ error }`) when it gave one. */
 export class ApiError extends Error {
@@ -79,29 +79,4 @@ async function request(path: string, opts: RequestOptions): Promise<Response> {
 /** `encodeURIComponent` for a path segment. */
 export const seg = (s: string): string => encodeURIComponent(s);
 
-type RawDevice = Partial<Device> & { id: string; online?: boolean; services?: Record<string, { version?: string; vitals?: Record<string, number> } & Record<string, unknown>> };
-
-/** One device as the spec describes it, also from a web service that still sends the older `online` form. */
-function normalizeDevice(d: RawDevice): Device {
-  const services = (d.services ?? {}) as Device["services"];
-  const versions = d.versions ?? Object.fromEntries(Object.entries(services).flatMap(([name, s]) => (s.version === undefined ? [] : [[name, s.version]])));
-  const pir = services.pir?.vitals;
-  return {
-    id: d.id,
-    state: d.state ?? (d.online === true ? "online" : "offline"),
-    problem: d.problem ?? null,
-    lastSeenAgoMs: d.lastSeenAgoMs ?? null,
-    uptimeS: d.uptimeS ?? null,
-    temperatureC: d.temperatureC ?? null,
-    camera: d.camera ?? null,
-    versions,
-    services,
-    armed: d.armed ?? (pir?.armed === undefined ? null : { mode: pir.armed === 1 ? "armed" : "disarmed", armedNow: pir.armed === 1 }),
-    snoozedUntil: d.snoozedUntil ?? null,
-  };
-}
-
-export async function getDevices(opts: Pick<RequestOptions, "signal" | "quiet401"> = {}): Promise<DeviceList> {
-  const raw = await api<{ self: string; devices: RawDevice[] }>("/api/devices", opts);
-  return { self: raw.self, devices: raw.devices.map(normalizeDevice) };
-}
+export const getDevices = (opts: Pick<RequestOptions, "signal" | "quiet401"> = {}): Promise<DeviceList> => api<DeviceList>("/api/devices", opts);

@@ -16,8 +16,6 @@ type Boot =
   | { kind: "ready"; session: Session; fleet: Promise<DeviceList> }
   | { kind: "failed"; error: string };
 
-/** A web service without the session routes (older than the web app): the page works as before, without login. */
-
 // Asked at once, beside the session check: the live view needs both, and a round trip saved
 // is a live picture sooner. A 401 here just means the login page comes first.
 let early: Promise<DeviceList> | undefined = getDevices({ quiet401: true });

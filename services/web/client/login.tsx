@@ -29,8 +29,8 @@ export function Login({ onLogin, notice }: { onLogin: (s: Session) => void; noti
     setBusy(true);
     setError("");
     try {
-      const answer = await api<{ user: Session["user"]; csrf: string }>("/api/session", { method: "POST", body: { username, password }, quiet401: true });
-      onLogin({ user: answer.user, csrf: answer.csrf });
+      // The whole answer: it is the session, `passwordFromEnv` included.
+      onLogin(await api<Session>("/api/session", { method: "POST", body: { username, password }, quiet401: true }));
     } catch (err) {
       if (err instanceof ApiError && err.status === 429) {
         const s = err.retryAfterS ?? 60;

@@ -1,5 +1,5 @@
 import { Heartbeat, subjects } from "@picket/contracts";
-import { VERSION, bootService, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
+import { VERSION, bootService, openSecrets, resolveLiveSecret, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
 import { buildApp } from "./app.js";
 import { webConfig } from "./config.js";
 import { DeviceDirectory } from "./device-directory.js";
@@ -17,7 +17,8 @@ await runMain(log, lc, async () => {
   const directory = new DeviceDirectory(cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5));
   const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => directory.record(hb, Date.now()), { log, metrics });
   lc.add("heartbeats", () => beats.unsubscribe());
-  const token = viewerTokens(cfg.liveSecret);
+  const liveSecret = await resolveLiveSecret(await openSecrets(nc), cfg.liveSecret);
+  const token = viewerTokens(liveSecret);
   const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log, token, ...(cfg.publicUrl === undefined ? {} : { publicOrigin: new URL(cfg.publicUrl).origin }) });
   const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log, token });
   // The timeline is read from the events stream in the background: the UI answers meanwhile.
@@ -32,7 +33,7 @@ await runMain(log, lc, async () => {
     health,
     hls,
     feed,
-    ...(cfg.liveSecret === undefined ? {} : { liveSecret: cfg.liveSecret }),
+    liveSecret,
     timeZone: cfg.timeZone,
     trustProxy: cfg.trustProxy,
     auth: { sessionDays: cfg.sessionDays, ...(cfg.adminPassword === undefined ? {} : { adminPassword: cfg.adminPassword }), ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }) },

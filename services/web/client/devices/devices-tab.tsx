@@ -45,20 +45,23 @@ export function DevicesTab({ fleet }: { fleet: DeviceList }) {
 }
 
 function armedText(d: Device): string {
-  if (d.armed === null) return "unknown";
   const now = d.armed.armedNow ? "armed" : "disarmed";
   return d.armed.mode === "scheduled" ? `${now} (on schedule)` : now;
 }
+
+/** The camera's newest frame, when not fresh: "—" when it has none (never captured, or off on demand). */
+const frameAge = (ms: number | null): string => (ms === null ? " · last frame —" : ms > 2_000 ? ` · last frame ${span(ms)} ago` : "");
 
 function DeviceCard({ device: d, self }: { device: Device; self: boolean }) {
   const rows: [string, string][] = [
     ["Heartbeat", ago(d.lastSeenAgoMs)],
     ["Uptime", d.uptimeS === null ? "—" : span(d.uptimeS * 1000)],
     ["CPU temperature", d.temperatureC === null ? "—" : `${d.temperatureC.toFixed(1)} °C`],
-    ["Camera", d.camera === null ? "not sending" : `${d.camera.fps.toFixed(0)} fps · ${d.camera.kbps.toFixed(0)} kbit/s${d.camera.frameAgeMs > 2_000 ? ` · last frame ${span(d.camera.frameAgeMs)} ago` : ""}`],
+    ["Camera", d.camera === null ? "not sending" : `${d.camera.fps.toFixed(0)} fps · ${d.camera.kbps.toFixed(0)} kbit/s${frameAge(d.camera.frameAgeMs)}`],
     ["Arming", armedText(d)],
     ["Alerts", d.snoozedUntil !== null && d.snoozedUntil > Date.now() ? `snoozed until ${soon(d.snoozedUntil)}` : "on"],
   ];
+  const versions: Partial<Record<string, string>> = d.versions;
   const services = Object.entries(d.services).sort(([a], [b]) => a.localeCompare(b));
   return (
     <article class={`card device-card state-${d.state}`} data-testid="device-card" data-device={d.id}>
@@ -97,7 +100,7 @@ function DeviceCard({ device: d, self }: { device: Device; self: boolean }) {
             {services.map(([name, s]) => (
               <tr key={name}>
                 <th scope="row">{name}</th>
-                <td>{d.versions[name] ?? "—"}</td>
+                <td>{versions[name] ?? "—"}</td>
                 <td>{s.cpuPct.toFixed(1)} %</td>
                 <td>{bytes(s.rssBytes)}</td>
                 <td>{span(s.ageMs)} ago</td>

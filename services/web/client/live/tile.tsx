@@ -147,7 +147,7 @@ export function Tile({ device, self, choice, enlarged, admin, onToggle }: TilePr
           <span class={`badge ${device.state}`} data-testid="tile-state">
             {device.state}
           </span>
-          {device.armed !== null && <span class={`badge ${device.armed.armedNow ? "armed" : "disarmed"}`}>{device.armed.armedNow ? "armed" : "disarmed"}</span>}
+          <span class={`badge ${device.armed.armedNow ? "armed" : "disarmed"}`}>{device.armed.armedNow ? "armed" : "disarmed"}</span>
         </span>
         <span class="caption-actions">
           <label class="profile">

@@ -37,6 +37,7 @@ export function DetectionSection({ device, settings, readOnly, onSaved }: Props)
         patch.detection = (await api<DetectionSettings | undefined>(`${base}/detection`, { method: "PUT", body })) ?? body;
       }
       if (sensitivity !== settings.motion.sensitivity) {
+        // The stored zones and masks, never the Zones editor's unsaved ones.
         const body: MotionSettings = { ...settings.motion, sensitivity };
         patch.motion = (await api<MotionSettings | undefined>(`${base}/motion`, { method: "PUT", body })) ?? body;
       }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { apiBlob, api, errorText, seg } from "../api.js";
 import type { DeviceSettings, MotionSettings } from "../types.js";
 import { Section, Status, useAction } from "./section.js";
@@ -35,15 +35,23 @@ export function ZonesSection({ device, settings, readOnly, onSaved }: Props) {
   const [kind, setKind] = useState<"zone" | "mask">("zone");
   const [name, setName] = useState("");
   const [dirty, setDirty] = useState(false);
+  /** Counts the edits, so a save answered after further edits leaves them unsaved. */
+  const edits = useRef(0);
+  const edited = () => {
+    edits.current += 1;
+    setDirty(true);
+  };
   const [picture, setPicture] = useState<{ url?: string; error?: string }>({});
   const [shot, setShot] = useState(0);
   const save = useAction();
 
+  // Follows the stored zones and masks only while nothing here is unsaved: another section's
+  // save (Detection's sensitivity writes the whole motion setting) must not discard edits.
   useEffect(() => {
+    if (dirty) return;
     setZones(settings.motion.zones);
     setMasks(settings.motion.masks);
-    setDirty(false);
-  }, [settings.motion]);
+  }, [settings.motion, dirty]);
 
   useEffect(() => {
     const ac = new AbortController();
@@ -83,14 +91,17 @@ export function ZonesSection({ device, settings, readOnly, onSaved }: Props) {
     if (!closed || !nameOk || full) return;
     if (kind === "zone") setZones((z) => [...z, { name: name.trim(), polygon: draft }]);
     else setMasks((m) => [...m, draft]);
-    setDirty(true);
+    edited();
     discard();
   };
 
   const submit = async () => {
     const body: MotionSettings = { sensitivity: settings.motion.sensitivity, zones, masks };
+    const at = edits.current;
     const done = await save.run(() => api<MotionSettings | undefined>(`/api/devices/${seg(device)}/motion`, { method: "PUT", body }), "Zones and masks saved");
-    if (done !== undefined) onSaved({ motion: done.value ?? body });
+    if (done === undefined) return;
+    if (edits.current === at) setDirty(false);
+    onSaved({ motion: done.value ?? body });
   };
 
   return (
@@ -206,7 +217,7 @@ export function ZonesSection({ device, settings, readOnly, onSaved }: Props) {
                       class="ghost small"
                       onClick={() => {
                         setZones((l) => l.filter((x) => x !== z));
-                        setDirty(true);
+                        edited();
                       }}
                       data-testid="zone-delete"
                       aria-label={`Delete zone ${z.name}`}
@@ -235,7 +246,7 @@ export function ZonesSection({ device, settings, readOnly, onSaved }: Props) {
                       class="ghost small"
                       onClick={() => {
                         setMasks((l) => l.filter((x) => x !== m));
-                        setDirty(true);
+                        edited();
                       }}
                       data-testid="mask-delete"
                       aria-label={`Delete mask ${i + 1}`}
