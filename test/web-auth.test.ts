@@ -33,7 +33,7 @@ interface TestApp {
 }
 
 /** A Fastify app like the web's: docs first, a few routes, the auth plugin, the app-wide CSP. */
-async function build(opts: { adminPassword?: string; now?: () => number; publicUrl?: string; trustProxy?: boolean } = {}): Promise<TestApp> {
+async function build(opts: { adminPassword?: string; now?: () => number; publicUrl?: string; trustProxy?: string[] } = {}): Promise<TestApp> {
   const logs: string[] = [];
   const log = createLogger({ service: "web", device: "test", level: "info" }, { write: (line: string) => void logs.push(line) });
   const app = Fastify({ trustProxy: opts.trustProxy ?? false });
@@ -155,7 +155,7 @@ describe("web auth", () => {
     expect(ok.cookies[0]?.secure).toBe(true);
 
     // Behind a trusted proxy: https and the client address come from its X-Forwarded-* headers.
-    const proxied = await build({ adminPassword: "admin-password-1", trustProxy: true });
+    const proxied = await build({ adminPassword: "admin-password-1", trustProxy: ["127.0.0.1"] });
     const viaHttps = await proxied.app.inject({ method: "POST", url: "/api/session", headers: { "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.7" }, payload: { username: "admin", password: "admin-password-1" } });
     expect(viaHttps.cookies[0]?.secure).toBe(true);
     const plain = await proxied.app.inject({ method: "POST", url: "/api/session", payload: { username: "admin", password: "admin-password-1" } });
@@ -164,6 +164,12 @@ describe("web auth", () => {
     for (let i = 0; i < 10; i++) await proxied.app.inject(from("203.0.113.8"));
     expect((await proxied.app.inject(from("203.0.113.8"))).statusCode).toBe(429);
     expect((await proxied.app.inject(from("203.0.113.9"))).statusCode).toBe(401);
+    // A client writing its own X-Forwarded-For gets it prepended to, not believed: the proxy
+    // adds the address it saw, and only that one counts.
+    for (let i = 0; i < 12; i++) {
+      const r = await proxied.app.inject(from(`198.51.100.${i}, 203.0.113.10`));
+      if (i >= 10) expect(r.statusCode).toBe(429);
+    }
   });
 
   it("needs the CSRF token and a same-site Origin for changes, and the admin role for admin routes", async () => {

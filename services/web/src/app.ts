@@ -18,8 +18,8 @@ export interface AppDeps {
   directory: DeviceDirectory;
   /** Login: the admin password from the environment, session lifetime, the public URL. */
   auth: { adminPassword?: string; sessionDays: number; publicUrl?: string };
-  /** Behind a reverse proxy: client address and https from X-Forwarded-*. */
-  trustProxy?: boolean;
+  /** Reverse proxies' addresses: only from those are X-Forwarded-* believed. */
+  trustProxy?: string[];
   device: string;
   health: () => { ok: boolean; [k: string]: unknown };
   /** Where index.html and the compiled client live. */
@@ -39,7 +39,8 @@ const CSP = [
   "default-src 'self'",
   "img-src 'self' blob: data:",
   "media-src 'self' blob:",
-  "connect-src 'self' ws: wss:",
+  // 'self' covers this origin's ws: and wss: (CSP 3): no other host.
+  "connect-src 'self'",
   "style-src 'self'",
   "script-src 'self'",
   "object-src 'none'",
@@ -69,7 +70,7 @@ function busFailure(err: unknown, what: string): { status: number; error: string
  */
 export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; auth: Auth }> {
   // Per-request lines are debug noise for an operator; failures are logged by the error handler.
-  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }, { level: "warn" }) as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy ?? false });
+  const app = Fastify({ loggerInstance: deps.log.child({ module: "http" }, { level: "warn" }) as FastifyBaseLogger, bodyLimit: 64 * 1024, trustProxy: deps.trustProxy === undefined || deps.trustProxy.length === 0 ? false : deps.trustProxy });
   // Before any route, so the OpenAPI document lists them all.
   await registerApiDocs(app);
 

@@ -1,5 +1,20 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 import { commonConfig, env, opsPortEntry, publicUrlEntry, liveSecretEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
+
+/** `a.b.c.d[/n]` or an IPv6 address or range, comma-separated; empty: trust no proxy. */
+export function parseTrustedProxies(raw: string): string[] {
+  const list = raw.split(",").map((p) => p.trim()).filter((p) => p !== "");
+  for (const p of list) {
+    const [addr = "", bits, extra] = p.split("/");
+    const v = isIP(addr);
+    const maxBits = v === 4 ? 32 : 128;
+    if (v === 0 || extra !== undefined || (bits !== undefined && !(/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new Error(`"${p.slice(0, 60)}" is not an address or range like 127.0.0.1 or 172.16.0.0/12 (name the proxy; "true" would let any client claim any address)`);
+    }
+  }
+  return list;
+}
 
 export const webConfig = {
   ...commonConfig,
@@ -17,8 +32,9 @@ export const webConfig = {
   sessionDays: { env: "PICKET_SESSION_DAYS", schema: env.int(30, 1, 365), doc: "A login lasts this many days without use (each visit renews it)." },
   trustProxy: {
     env: "PICKET_HTTP_TRUST_PROXY",
-    schema: env.bool(false),
-    doc: "Behind a reverse proxy (nginx, Caddy, a tunnel): take the client address and https from its X-Forwarded-* headers, for login rate limits and Secure cookies.",
+    schema: env.parsed("", parseTrustedProxies),
+    doc: "Behind a reverse proxy (nginx, Caddy, a tunnel): its addresses, comma-separated (e.g. 127.0.0.1 or 172.16.0.0/12). Only from those is X-Forwarded-For and -Proto believed (the client address for login limits, https for Secure cookies); a client cannot claim another address through it.",
+    defaultDoc: "none",
   },
   opsPort: opsPortEntry("web", 9104),
   timeZone: timeZoneEntry,

@@ -29,7 +29,7 @@ export async function sessionRoutes(app: FastifyInstance, auth: Authenticator): 
         tags: ["session"],
         summary: "Log in (sets the session cookie; the answer's csrf goes in x-csrf-token of later changes)",
         body: jsonSchema(Login),
-        response: { 200: sessionAnswer, 400: errorBody, 401: errorBody, 403: errorBody, 415: errorBody, 429: tooMany },
+        response: { 200: { ...sessionAnswer, properties: { ...sessionAnswer.properties, passwordFromEnv: { type: "boolean" } } }, 400: errorBody, 401: errorBody, 403: errorBody, 415: errorBody, 429: tooMany },
       },
     },
     async (req, reply) => {
@@ -50,13 +50,14 @@ export async function sessionRoutes(app: FastifyInstance, auth: Authenticator): 
       const good = await verifyPassword(password, user?.hash ?? UNMATCHABLE_HASH);
       if (!good || user === undefined) {
         auth.limiter.fail(req.ip, now);
-        log.warn({ ip: req.ip, attempt: { user: username.slice(0, 64) } }, "failed login");
+        // The name only when it is a user's: a password typed into the name field stays out of the log.
+        log.warn({ ip: req.ip, ...(user === undefined ? { knownUser: false } : { user: username }) }, "failed login");
         return reply.status(401).send({ error: "wrong user name or password" });
       }
       const { id, csrf } = await auth.sessions.create(username, user.role);
       auth.setSessionCookie(req, reply, id);
       log.info({ user: username, ip: req.ip }, "logged in");
-      return { user: { name: username, role: user.role }, csrf };
+      return { user: { name: username, role: user.role }, csrf, passwordFromEnv: user.fromEnv === true };
     },
   );
 

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { EVENTS_STREAM, EventDeleted, MediaEvent, PresenceEvent, decodeJson, isDecodeError, parseSubject } from "@picket/contracts";
 import { Backoff, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg, type Logger, type NatsConnection } from "@picket/runtime";
 import { EventIndex, type IndexChange, type StoredEvent } from "./event-index.js";
@@ -160,10 +161,8 @@ export function startEventFeed(deps: EventFeedDeps): EventFeed {
       if (stopping.signal.aborted) break;
       // Waiting for a stream that is not there yet: look often, so the first event shows at once.
       const delay = waitingForStream ? Math.min(backoff.next(), 1_000) : backoff.next();
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delay);
-        stopping.signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
-      });
+      // Aborted by stop(): the listener goes with the timer, so waits do not pile them up.
+      await sleep(delay, undefined, { signal: stopping.signal }).catch(() => undefined);
     }
   };
   const loop = run();
