@@ -122,6 +122,28 @@ describe("live view", () => {
     await waitFor("the link's playlist", async () => (await fetch(url)).status === 200 || undefined, 30_000, 500);
   });
 
+  it("stops a viewer's live socket and event stream when their session ends (logout)", async () => {
+    const { stack, web } = await liveStack();
+    const other = await login(web);
+    const v = await viewer(`${web.replace("http", "ws")}/api/live/${stack.device}/high`, other.wsHeaders());
+    await waitFor("frames", () => v.frames.length >= 5 || undefined, 20_000);
+    const closed = new Promise<number>((resolve) => v.ws.once("close", (code) => resolve(code)));
+    const events = await other.fetch("/api/events/live");
+    expect(events.status).toBe(200);
+    const ended = (async () => {
+      const reader = (events.body as ReadableStream<Uint8Array>).getReader();
+      let text = "";
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) return text;
+        text += new TextDecoder().decode(value);
+      }
+    })();
+    expect((await other.fetch("/api/session", { method: "DELETE" })).status).toBe(204);
+    expect(await closed).toBe(4401);
+    expect(await ended).toContain("event: session-ended");
+  });
+
   it("auto starts a phone on the low profile and a desktop on high; a viewer that keeps falling behind steps down to low", async () => {
     const { stack, web, s } = await liveStack();
     const url = `${web.replace("http", "ws")}/api/live/${stack.device}/auto`;

@@ -159,9 +159,17 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
   const dirs = deps.publicDirs ?? [join(here, "public")];
   void app.register(fastifyStatic, { root: dirs, index: ["index.html"], cacheControl: false, setHeaders: (res) => res.setHeader("cache-control", "no-cache") });
   app.get("/api/version", { schema: { tags: ["service"], summary: "This device and the software's version", response: { 200: { type: "object", properties: { device: { type: "string" }, version: { type: "string" } } } } } }, async () => ({ device: deps.device, version: VERSION }));
-  await eventRoutes(app, { nc: deps.nc, log: deps.log, feed: deps.feed, ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }) });
+  // The auth hook comes last (it covers every route); long-lived answers ask it later.
+  let auth: Auth | undefined;
+  await eventRoutes(app, {
+    nc: deps.nc,
+    log: deps.log,
+    feed: deps.feed,
+    live: { stillAllowed: (raw) => (auth === undefined ? Promise.resolve(false) : auth.stillValid(raw)) },
+    ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
+  });
   await hlsLinkRoutes(app, { log: deps.log, ...(deps.liveSecret === undefined ? {} : { liveSecret: deps.liveSecret }), ...(deps.auth.publicUrl === undefined ? {} : { publicUrl: deps.auth.publicUrl }) });
   await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device });
-  const auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: { ...deps.auth, liveSecret: deps.liveSecret } });
+  auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: { ...deps.auth, liveSecret: deps.liveSecret } });
   return { app, auth };
 }

@@ -13,15 +13,35 @@ const PATH = /^\/api\/live\/([^/?]+)\/([^/?]+)$/;
  * upstream (loopback would otherwise hide a slow phone behind megabytes of TCP buffers) and
  * applies the viewer policy to the browser's socket itself: behind → skip to a keyframe.
  */
+/** How often open live sockets' sessions are checked, ms. */
+const SESSION_CHECK_MS = 10_000;
+
 export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWaterBytes?: number; token?: ViewerTokens; publicOrigin?: string }) {
   const log = opts.log.child({ module: "live-proxy" });
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 4096 });
-  const pairs = new Set<{ browser: WebSocket; upstream: WebSocket }>();
+  const pairs = new Set<{ browser: WebSocket; upstream: WebSocket; stillAllowed: (() => Promise<boolean>) | undefined }>();
   const high = opts.highWaterBytes ?? 512 * 1024;
   let skips = 0;
   const pinger = startPinger(() => [...pairs].map((p) => p.browser));
 
-  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): boolean => {
+  // A viewer whose session ended (logout, password change, user removed) stops watching.
+  const sessionCheck = setInterval(() => {
+    for (const pair of pairs) {
+      pair.stillAllowed?.().then(
+        (ok) => {
+          if (ok) return;
+          log.info("live socket closed: its session ended");
+          pair.browser.close(4401, "session ended");
+          pair.upstream.terminate();
+        },
+        () => undefined, // the bus away: asked again next round
+      );
+    }
+  }, SESSION_CHECK_MS);
+  sessionCheck.unref();
+
+  /** `stillAllowed`: whether the viewer's session still holds, asked every 10 s. */
+  const handleUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer, stillAllowed?: () => Promise<boolean>): boolean => {
     socket.on("error", () => socket.destroy());
     const m = PATH.exec((req.url ?? "").split("?")[0] ?? "");
     if (m === null) return false;
@@ -43,7 +63,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
         perMessageDeflate: false,
         headers: { "user-agent": String(req.headers["user-agent"] ?? "").slice(0, 512) },
       });
-      const pair = { browser, upstream };
+      const pair = { browser, upstream, stillAllowed };
       pinger.track(browser);
       const policy = new Viewer(browser, { highBytes: high, lowBytes: Math.round(high / 4) }, undefined, () => skips++);
       let acking = false;
@@ -94,6 +114,7 @@ export function createLiveProxy(opts: { streamUrl: string; log: Logger; highWate
     handleUpgrade,
     close(): void {
       pinger.stop();
+      clearInterval(sessionCheck);
       for (const { browser, upstream } of pairs) {
         browser.close(1001, "server shutting down");
         upstream.terminate();

@@ -6,6 +6,7 @@ import { DeviceDirectory } from "./device-directory.js";
 import { startEventFeed } from "./events/event-feed.js";
 import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
+import { serveUpgrades } from "./upgrade.js";
 import { viewerTokens } from "./viewer-tokens.js";
 
 const { cfg, log, lc, metrics } = bootService("web", webConfig);
@@ -39,19 +40,7 @@ await runMain(log, lc, async () => {
     auth: { sessionDays: cfg.sessionDays, ...(cfg.adminPassword === undefined ? {} : { adminPassword: cfg.adminPassword }), ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }) },
   });
   lc.add("auth", () => auth.close());
-  app.server.on("upgrade", (req, socket, head) => {
-    // Node drops its own error listener on upgrade: without one, a client's reset would crash us.
-    socket.on("error", () => socket.destroy());
-    void (async () => {
-      // The same login as every HTTP route: the session cookie, and the page's own Origin.
-      const verdict = await auth.authenticateUpgrade(req);
-      if (!verdict.ok) return void socket.end(`HTTP/1.1 ${verdict.status} ${verdict.status === 401 ? "Unauthorized" : "Forbidden"}\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n${JSON.stringify({ error: verdict.reason })}`);
-      if (!proxy.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\n\r\n");
-    })().catch((err: unknown) => {
-      log.warn({ err }, "websocket upgrade failed");
-      socket.destroy();
-    });
-  });
+  serveUpgrades(app.server, auth, proxy, log);
   await app.listen({ port: cfg.port, host: cfg.host });
   lc.add("http", () => app.close());
   lc.add("live", () => proxy.close());

@@ -33,6 +33,8 @@ export interface AuthDeps {
 export interface Auth {
   /** For `server.on("upgrade")`: answer the status with the reason unless `ok`. */
   authenticateUpgrade(req: IncomingMessage): Promise<UpgradeVerdict>;
+  /** Whether the session a long-lived request (a live socket, an event stream) was opened with still holds. */
+  stillValid(req: IncomingMessage): Promise<boolean>;
   /** Nothing outlives the NATS connection; kept so shutdown can stay symmetric. */
   close(): void;
 }
@@ -77,6 +79,7 @@ export async function registerAuth(app: FastifyInstance, deps: AuthDeps): Promis
 
   return {
     authenticateUpgrade: (req) => auth.authenticateUpgrade(req),
+    stillValid: (req) => auth.stillValid(req.headers.cookie),
     close() {},
   };
 }

@@ -107,6 +107,12 @@ export class Authenticator {
     return { ok: true, user: who.user };
   }
 
+  /** Whether the session a request or socket was opened with is still good (not logged out, expired or removed). */
+  async stillValid(cookieHeader: string | undefined): Promise<boolean> {
+    const cookies = fastifyCookie.parse(cookieHeader ?? "");
+    return (await this.sessionFor(cookies[SESSION_COOKIE])) !== undefined;
+  }
+
   private cookieOptions(req: FastifyRequest) {
     const secure = req.protocol === "https" || this.publicOrigin?.startsWith("https:") === true;
     return { path: "/", httpOnly: true, sameSite: "strict" as const, secure };

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Logger } from "@picket/runtime";
 import type { EventFeed } from "./event-feed.js";
@@ -8,6 +9,8 @@ export interface LiveEventsOptions {
   maxListeners?: number;
   /** A comment line this often keeps proxies from closing an idle stream. Default 15 s. */
   keepAliveMs?: number;
+  /** Checked at each keep-alive: a stream whose session ended (logout, password change, user removed) is closed. */
+  stillAllowed?: (req: IncomingMessage) => Promise<boolean>;
   /** A listener that falls this far behind (bytes not yet sent) is dropped. Default 1 MB. */
   maxBufferedBytes?: number;
 }
@@ -28,7 +31,7 @@ export function createLiveEvents(feed: EventFeed, log: Logger, opts: LiveEventsO
   const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   const ends = new Set<() => void>();
 
-  async function handler(_req: FastifyRequest, reply: FastifyReply): Promise<void> {
+  async function handler(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     if (ends.size >= maxListeners) {
       log.warn({ listeners: ends.size }, "too many live event listeners; refused one");
       return reply.status(503).header("retry-after", "30").send({ error: "too many open event pages; close one or try again in a minute" });
@@ -55,7 +58,17 @@ export function createLiveEvents(feed: EventFeed, log: Logger, opts: LiveEventsO
     };
     write("retry: 3000\n: connected\n\n");
     const unsubscribe = feed.onChange((change) => write(sseMessage(change)));
-    const keepAlive = setInterval(() => write(": keep-alive\n\n"), keepAliveMs);
+    const keepAlive = setInterval(() => {
+      write(": keep-alive\n\n");
+      opts.stillAllowed?.(req.raw).then(
+        (ok) => {
+          if (ok) return;
+          write("event: session-ended\ndata: {}\n\n");
+          end();
+        },
+        () => undefined, // the bus away: the next keep-alive asks again
+      );
+    }, keepAliveMs);
     const end = () => {
       if (!ends.delete(end)) return;
       clearInterval(keepAlive);
