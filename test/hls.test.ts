@@ -187,12 +187,14 @@ describe("HLS", () => {
     const { stack, web, nc } = await hlsStack();
     const published = recordBus(nc, stack.device);
     const base = `${web}/hls/${stack.device}/high`;
-    // Three complete segments after the first one the packager made.
+    // Three complete segments after the first one the packager made: that one starts with
+    // the camera's current GOP, handed over when the stream subscribed (before this test's
+    // own recorder saw those frames).
     const pl = await waitFor(
-      "three complete segments",
+      "three complete segments after the first",
       async () => {
         const p = parsePlaylist(await (await get(`${base}/index.m3u8`)).text());
-        return p.segments.length >= 3 ? p : undefined;
+        return p.segments.length >= 4 ? p : undefined;
       },
       30_000,
       500,
