@@ -280,7 +280,7 @@ describe("web settings routes (real nats-server)", () => {
       const { chats } = (await app.inject({ method: "GET", url: "/api/telegram/chats" })).json() as { chats: { id: number }[] };
       return chats.some((c) => c.id === -1001234567890) ? chats : undefined;
     });
-    expect(listed.find((c) => c.id === -1001234567890)).toEqual({ id: -1001234567890, type: "supergroup", title: "Family", pairedAt: expect.any(Number), pairedBy: "telegram:42" });
+    expect(listed.find((c) => c.id === -1001234567890)).toEqual({ id: -1001234567890, type: "supergroup", title: "Family", pairedAt: expect.any(Number), pairedBy: "telegram:42", source: "code" });
 
     expect((await app.inject({ method: "DELETE", url: "/api/telegram/chats/-1001234567890" })).statusCode).toBe(204);
     await waitFor("the bot to see the chat unpaired", () => !bot.has(-1001234567890));

@@ -25,6 +25,8 @@ export interface TelegramChat {
   title: string;
   pairedAt: number;
   pairedBy: string;
+  /** `config`: listed in PICKET_TELEGRAM_CHATS; `code`: paired with a code. */
+  source: "config" | "code";
 }
 
 export type Notifications = NotificationSettings;

@@ -76,6 +76,14 @@ export function TelegramSection() {
                 <span class="muted small">
                   paired {when(c.pairedAt)} by {c.pairedBy}
                 </span>
+                {c.source === "config" && (
+                  <>
+                    <br />
+                    <span class="muted small" data-testid="telegram-chat-from-config">
+                      Listed in PICKET_TELEGRAM_CHATS: unpairing lasts until the bot restarts, unless it is also removed from that variable.
+                    </span>
+                  </>
+                )}
               </span>
               {unpairing === c.id ? (
                 <span class="confirm">

@@ -90,5 +90,5 @@ export const DeviceSettingsAnswer = z.object({
 export const SnoozeAnswer = z.object({ until: z.number().nullable() });
 export const PairingCodeAnswer = z.object({ code: z.string(), expiresAt: z.number() });
 export const ChatsAnswer = z.object({
-  chats: z.array(z.object({ id: z.number(), type: z.string(), title: z.string(), pairedAt: z.number(), pairedBy: z.string() })),
+  chats: z.array(z.object({ id: z.number(), type: z.string(), title: z.string(), pairedAt: z.number(), pairedBy: z.string(), source: z.enum(["config", "code"]) })),
 });

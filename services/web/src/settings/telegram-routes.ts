@@ -45,7 +45,7 @@ export async function telegramRoutes(app: FastifyInstance, deps: TelegramRoutesD
       config: { access: "admin" },
       schema: { tags: ["telegram"], summary: "The chats that get alerts and may command the bot", response: { 200: outputSchema(ChatsAnswer), ...errors } },
     },
-    async () => ({ chats: chats.list().map((c) => ({ id: c.id, type: c.type, title: c.title, pairedAt: c.pairedAt, pairedBy: c.by })) }),
+    async () => ({ chats: chats.list().map((c) => ({ id: c.id, type: c.type, title: c.title, pairedAt: c.pairedAt, pairedBy: c.by, source: c.source })) }),
   );
 
   app.route<{ Params: z.infer<typeof ChatParams> }>({
