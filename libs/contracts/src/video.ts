@@ -56,6 +56,8 @@ function int(h: HeaderReader | undefined, name: string, subject: string, min = 0
   const raw = h?.get(name) ?? "";
   if (!/^\d{1,16}$/.test(raw)) throw new DecodeError(subject, `header ${name} must be an integer, got "${raw.slice(0, 20)}"`);
   const n = Number(raw);
+  // 16 digits pass the pattern yet may exceed 2^53, where seq + 1 === seq.
+  if (!Number.isSafeInteger(n)) throw new DecodeError(subject, `header ${name} must be at most ${Number.MAX_SAFE_INTEGER}`);
   if (n < min) throw new DecodeError(subject, `header ${name} must be ≥ ${min}`);
   return n;
 }

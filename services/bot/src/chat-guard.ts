@@ -18,14 +18,18 @@ const intId = (v: unknown): number | undefined => (typeof v === "number" && Numb
 /**
  * Decides whether to act on an update. The chat is the payload's `chat`, or for callback
  * queries the chat of the message the button sits on; the sender is the payload's `from`.
- * Updates with neither (polls, inline queries without chat, …) are ignored.
+ * Updates with neither (polls, inline queries without chat, …) are ignored, and so is one
+ * with more than one payload (Telegram sends one): telegraf would read its chat from
+ * another payload than the one checked here.
  */
 export function checkUpdate(update: unknown, allowedChats: { has(chatId: number): boolean }): Verdict {
   if (!isObj(update)) return { allowed: false, reason: "no-chat" };
-  const kind = Object.keys(update).find((k) => k !== "update_id");
+  const kinds = Object.keys(update).filter((k) => k !== "update_id");
+  const kind = kinds.length === 1 ? kinds[0] : undefined;
   const payload = kind === undefined ? undefined : update[kind];
   if (kind === undefined || !isObj(payload)) return { allowed: false, reason: "no-chat" };
-  const chatObj = isObj(payload.chat) ? payload.chat : isObj(payload.message) && isObj(payload.message.chat) ? payload.message.chat : undefined;
+  const nested = kind === "callback_query" && isObj(payload.message) && isObj(payload.message.chat) ? payload.message.chat : undefined;
+  const chatObj = isObj(payload.chat) ? payload.chat : nested;
   const chatId = intId(chatObj?.id);
   if (CHANNEL_KINDS.has(kind)) return chatId === undefined ? { allowed: false, reason: "channel-post" } : { allowed: false, reason: "channel-post", chatId };
   if (chatId === undefined) return { allowed: false, reason: "no-chat" };

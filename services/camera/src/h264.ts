@@ -74,25 +74,26 @@ export function toAnnexB(nals: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** Splits an Annex-B buffer into its NAL units (without start codes). */
+/** Splits an Annex-B buffer into its NAL units (without start codes or trailing zero bytes). */
 export function splitAnnexB(buf: Uint8Array): Uint8Array[] {
   const nals: Uint8Array[] = [];
   let start = -1;
+  // The unit from `start` to `end`, less trailing_zero_8bits (the last unit's too).
+  const take = (end: number) => {
+    while (end > start && buf[end - 1] === 0) end--;
+    if (end > start) nals.push(buf.subarray(start, end));
+  };
   let i = 0;
   while (i + 2 < buf.length) {
     if (buf[i] === 0 && buf[i + 1] === 0 && buf[i + 2] === 1) {
-      if (start >= 0) {
-        let end = i;
-        while (end > start && buf[end - 1] === 0) end--;
-        if (end > start) nals.push(buf.subarray(start, end));
-      }
+      if (start >= 0) take(i);
       i += 3;
       start = i;
     } else {
       i++;
     }
   }
-  if (start >= 0 && start < buf.length) nals.push(buf.subarray(start));
+  if (start >= 0) take(buf.length);
   return nals;
 }
 
