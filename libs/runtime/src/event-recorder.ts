@@ -69,10 +69,14 @@ export class EventRecorder<E extends StorableEvent> {
 
   /**
    * Resolves true once stored, false if the service stops first (with an outbox, the event
-   * is then stored at the next start), if the outbox is full, or if the event does not
-   * match its schema (logged; it is never stored).
+   * is then stored at the next start), if the outbox is full, if the event does not match
+   * its schema, or if the recorder was stopped (each logged; the last three are never stored).
    */
   record(event: E): Promise<boolean> {
+    if (this.stopped) {
+      this.log.error({ eventId: event.id, kind: event.kind }, "event raised while stopping: not stored");
+      return Promise.resolve(false);
+    }
     let valid: E;
     try {
       valid = this.validate(event);

@@ -27,6 +27,17 @@ export const pirConfig = {
   stuckS: { env: "PICKET_PIR_STUCK_S", schema: env.int(600, 0, 86_400), doc: "A PIR high this long is a fault (a heater in view), not a visitor: it is ignored until it falls, seconds (0: never)." },
   holdS: { env: "PICKET_PIR_HOLD_S", schema: env.int(3, 1, 300), doc: "sim: the emulated HC-SR501's hold time, seconds." },
   trigger: { env: "PICKET_PIR_TRIGGER", schema: env.oneOf(["repeat", "single"] as const, "repeat"), doc: "sim: the emulated HC-SR501's trigger jumper: repeat (H) or single (L)." },
+  simSignal: {
+    env: "PICKET_PIR_SIM_SIGNAL",
+    schema: env.bool(false),
+    doc: "sim: a SIGUSR2 sent to the pir process is one 300 ms PIR pulse, so a test or a demo can drive the sensor while the bus is down. Off by default (SIGUSR2 then stops the process, as for any program).",
+  },
+  outboxDir: {
+    env: "PICKET_OUTBOX_DIR",
+    schema: env.str("data/outbox"),
+    doc: "Directory of the events outbox: each presence event is written (and fsync'ed) there before it is published, and dropped once JetStream has it, so events raised while the bus is down survive a restart or a power cut. Keep it on persistent storage. A relative path is taken from the working directory.",
+    defaultDoc: "data/outbox",
+  },
   armed: { env: "PICKET_ARMED", schema: env.bool(true), doc: "Armed at first start (later changes live in the settings bucket)." },
   opsPort: opsPortEntry("pir", 9102),
 } satisfies ConfigSpec;

@@ -6,6 +6,7 @@ import {
   subscribeJson,
   watchConnection,
   watchSetting,
+  type EventOutbox,
   type JetStreamClient,
   type KV,
   type Logger,
@@ -50,6 +51,8 @@ export interface PirServiceDeps {
   /** A PIR high for this long is treated as stuck until it falls (0: never). */
   stuckMs: number;
   armed: boolean;
+  /** Where events wait, durably, until JetStream has them (none: in memory only). */
+  outbox?: EventOutbox<PresenceEvent> | undefined;
 }
 
 /** `auto` trusts camera motion while the camera's heartbeats say its detector runs. */
@@ -65,7 +68,11 @@ export function createPirService(deps: PirServiceDeps) {
   const { nc, device } = deps;
   const log = deps.log.child({ module: "presence" });
   const link = watchConnection(nc);
-  const recorder = new EventRecorder<PresenceEvent>(deps.js, log, (e) => PresenceEvent.parse(e), () => ensureEventsStream(nc));
+  const recorder = new EventRecorder<PresenceEvent>(deps.js, log, (e) => PresenceEvent.parse(e), () => ensureEventsStream(nc), undefined, deps.outbox);
+  // A publish sent while the bus was away may never be answered: the bus back, the oldest event goes again at once.
+  void (async () => {
+    for await (const s of nc.status()) if (s.type === "reconnect") recorder.retryNow();
+  })();
   const edges = new Counter({ name: "picket_pir_edges_total", help: "PIR edges after debounce and interpretation", labelNames: ["level"] as const, registers: [deps.metrics.registry] });
   const rawEdges = new Counter({ name: "picket_pir_raw_edges_total", help: "Raw PIR pin changes", registers: [deps.metrics.registry] });
   const alarms = new Counter({ name: "picket_presence_events_total", help: "Presence events raised", labelNames: ["state", "trigger"] as const, registers: [deps.metrics.registry] });
@@ -195,6 +202,8 @@ export function createPirService(deps: PirServiceDeps) {
   return {
     async start(): Promise<void> {
       const ctx = { log, metrics: deps.metrics };
+      // What an earlier run raised but could not store goes first.
+      recorder.resume();
       apply(engine.tick(Date.now(), performance.now()));
       armingWatch = await watchSetting(
         deps.settings,
@@ -248,7 +257,7 @@ export function createPirService(deps: PirServiceDeps) {
       for (const s of subs) s.unsubscribe();
       armingWatch?.stop();
       detectionWatch?.stop();
-      recorder.stop();
+      await recorder.stop();
     },
     health() {
       // Unhealthy while an alarm cannot be stored: it has not reached anyone yet.
@@ -267,6 +276,7 @@ export function createPirService(deps: PirServiceDeps) {
         sensorWarmupLeftMs: sensor.warmupLeftMs,
         pendingEvents: recorder.pending,
         oldestPendingMs: stuckMs,
+        outboxEvents: deps.outbox?.size ?? -1,
       };
     },
     vitals(): Record<string, number> {
