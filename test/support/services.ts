@@ -1,6 +1,7 @@
 import { TEST_ADMIN_PASSWORD } from "./web-session.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { signLiveToken } from "@picket/runtime";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -116,6 +117,8 @@ export function baseEnv(natsUrl: string, device: string): Record<string, string>
     PICKET_LIVE_SECRET: TEST_LIVE_SECRET,
     // The web's login: tests log in with it (test/support/web-session.ts).
     PICKET_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+    // The pir service's outbox, one per test stack (not the repository's data/outbox).
+    PICKET_OUTBOX_DIR: join(tmpdir(), `picket-outbox-${device}`),
   };
 }
 

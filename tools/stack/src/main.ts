@@ -1,7 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { newLiveSecret } from "@picket/runtime";
 import { SupervisedChild, type ChildSpec } from "./child.js";
 import { formatLogLine, natsLine } from "./log-format.js";
 
@@ -31,8 +30,10 @@ if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL ===
   env.PICKET_NATS_URL = `nats://127.0.0.1:${port}`;
 }
 env.PICKET_EXIT_WITH_PARENT = "1";
-// The web and stream services share it: web vouches for its viewers, the stream port takes no one else.
-if ((process.env.PICKET_LIVE_SECRET ?? "") === "") env.PICKET_LIVE_SECRET = newLiveSecret();
+// The pir service's outbox of events not yet stored (a broker outage) lives beside the bus's data.
+if ((process.env.PICKET_OUTBOX_DIR ?? "") === "") env.PICKET_OUTBOX_DIR = join(process.env.PICKET_DATA_DIR ?? join(root, "data"), "outbox");
+// No PICKET_LIVE_SECRET here: the web and stream services share one kept in the bus, so HLS
+// links handed to players outlive a restart.
 const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
 specs.push(
   service("camera", /"msg":"camera starting"/),
