@@ -130,7 +130,7 @@ describe("media store", () => {
     const snap = bytes(300_000, 1);
     const waiting = store.waitFor("snapshots/evt-0001.jpg", 10_000);
     await new Promise((r) => setTimeout(r, 100));
-    expect(await store.put("snapshots/evt-0001.jpg", snap, { contentType: "image/jpeg" })).toEqual({ bytes: 300_000 });
+    expect(await store.put("snapshots/evt-0001.jpg", snap, { contentType: "image/jpeg" })).toEqual({ bytes: 300_000, evicted: [] });
     expect(same(await waiting, snap)).toBe(true);
     expect(same(await store.get("snapshots/evt-0001.jpg"), snap)).toBe(true);
     expect(same(await store.waitFor("snapshots/evt-0001.jpg", 100), snap)).toBe(true);
@@ -195,7 +195,7 @@ describe("media store", () => {
     }
     expect(await store.get("snapshots/before.jpg")).toBeUndefined();
     expect(await store.list()).toEqual([]);
-    expect(await store.put("snapshots/after.jpg", bytes(2000, 2), { contentType: "image/jpeg" })).toEqual({ bytes: 2000 });
+    expect(await store.put("snapshots/after.jpg", bytes(2000, 2), { contentType: "image/jpeg" })).toEqual({ bytes: 2000, evicted: [] });
     expect(same(await store.get("snapshots/after.jpg"), bytes(2000, 2))).toBe(true);
     const info = await (await jetstreamManager(nc)).streams.info(`OBJ_${MEDIA_BUCKET}`);
     expect(info.config).toMatchObject({ max_bytes: 4 * 1024 * 1024, max_age: 3_600_000 * 1e6 });

@@ -129,6 +129,26 @@ export const EventDeleted = z.strictObject({
 export type EventDeleted = z.infer<typeof EventDeleted>;
 
 /**
+ * The camera's picture stopped and what became of it. Durable, `events.camera`:
+ * - `restarted`: the watchdog restarted a stalled, frozen or crashed capture and the picture is back;
+ * - `lost`: the source gives no picture (unplugged, file gone, stream down); the camera keeps retrying;
+ * - `back`: the picture is back after `lost`.
+ * Readers that only know alerts skip this kind.
+ */
+export const CameraStatusEvent = z.strictObject({
+  id: eventId,
+  kind: z.literal("camera"),
+  device: deviceId,
+  state: z.enum(["restarted", "lost", "back"]),
+  /** Why the picture stopped, for an operator: "no frame for 3 s", "the source file … is missing". */
+  reason: z.string().max(200),
+  at: epochMs,
+  /** `restarted` and `back`: how long there was no picture, ms. */
+  downMs: z.number().int().nonnegative().optional(),
+});
+export type CameraStatusEvent = z.infer<typeof CameraStatusEvent>;
+
+/**
  * Arming as stored in the settings bucket (`devices.<d>.arming`): the words `armed` or
  * `disarmed`, or this JSON. `scheduled` arms during the weekly windows, in the device's
  * time zone; a window whose `to` is before its `from` runs past midnight.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { planPrune, storedBytes, type MediaObject } from "./media-store.js";
+import { planPrune, shrunkQuota, storedBytes, type MediaObject } from "./media-store.js";
 
 const obj = (name: string, bytes: number, atS: number): MediaObject => ({ name, bytes, mtime: new Date(1_750_000_000_000 + atS * 1000) });
 
@@ -30,5 +30,17 @@ describe("planPrune", () => {
 
   it("prunes to fit a smaller quota with nothing incoming", () => {
     expect(planPrune(objects, used, 0, storedBytes("c", 300_000))).toEqual({ remove: ["a", "b"], fits: true });
+  });
+});
+
+describe("shrunkQuota", () => {
+  it("takes half of the first quota JetStream could reserve, so at least as much stays for the events", () => {
+    expect(shrunkQuota(512 * 1048576)).toBe(256 * 1048576);
+    expect(shrunkQuota(3_000_001, 1_000_000)).toBe(1_500_000);
+  });
+
+  it("never goes below the smallest quota", () => {
+    expect(shrunkQuota(1_500_000, 1_000_000)).toBe(1_000_000);
+    expect(shrunkQuota(1048576)).toBe(1048576);
   });
 });

@@ -1,7 +1,8 @@
-import { jetstreamManager, type JetStreamManager } from "@nats-io/jetstream";
+import { jetstreamManager, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, StorageType, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { MEDIA_BUCKET } from "@picket/contracts";
+import type { Logger } from "pino";
 
 export interface MediaStoreOptions {
   /** Quota for everything stored, bytes (the bucket's stream `max_bytes`, overhead included). */
@@ -9,6 +10,8 @@ export interface MediaStoreOptions {
   /** Objects older than this vanish (the stream's `max_age`), ms. */
   maxAgeMs: number;
   replicas?: number;
+  /** Says when the oldest objects are deleted to make room, and when the quota had to shrink. */
+  log?: Logger;
 }
 
 export interface MediaObject {
@@ -22,10 +25,15 @@ export interface MediaObject {
 export interface MediaStore {
   /**
    * Stores bytes under `name` (e.g. `clips/<id>.mp4`), deleting the oldest objects first
-   * when they would not fit the quota. Throws MediaTooLargeError for an object bigger than
-   * the whole quota. Re-creates the bucket when the server lost it.
+   * when they would not fit the quota (`evicted` names them). Throws MediaTooLargeError for
+   * an object bigger than the whole quota. Re-creates the bucket when the server lost it.
    */
-  put(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number }>;
+  put(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number; evicted: string[] }>;
+  /**
+   * The quota in force, bytes: the one asked for, or less when JetStream could not reserve
+   * it (its storage, `max_file_store`, is smaller than the quota plus what else it holds).
+   */
+  readonly maxBytes: number;
   /** The object's bytes, or undefined when there is none (or no bucket). */
   get(name: string): Promise<Uint8Array | undefined>;
   /** Waits until an object exists (watch), up to timeoutMs; returns its bytes or undefined (also when aborted). */
@@ -82,6 +90,20 @@ export function planPrune(objects: readonly MediaObject[], usedBytes: number, in
 const isNotFound = (err: unknown) => err instanceof Error && /not found|no responders/i.test(err.message);
 /** JetStream refused a message over the stream's `max_bytes` (or the account's storage). */
 const isQuotaError = (err: unknown) => err instanceof Error && /maximum bytes exceeded|insufficient (storage )?resources/i.test(err.message);
+/** JetStream cannot reserve a stream's `max_bytes`: its storage (`max_file_store`) is too small. */
+const isReserveError = (err: unknown) => err instanceof Error && /insufficient storage resources/i.test(err.message);
+
+/** The smallest quota the store shrinks to when JetStream cannot reserve the one asked for. */
+const MIN_QUOTA_BYTES = 1024 * 1024;
+
+/**
+ * The quota to use when `fits` (a halving of the one asked for) was the first JetStream could
+ * reserve: half of it, so that at least as much stays for the events stream, the settings
+ * and the consumers, whose writes JetStream refuses once its storage is used up.
+ */
+export function shrunkQuota(fits: number, minBytes = MIN_QUOTA_BYTES): number {
+  return Math.max(minBytes, Math.floor(fits / 2));
+}
 
 /**
  * Opens (creating if needed) the media bucket with file storage, `maxBytes` and `maxAgeMs`.
@@ -129,6 +151,8 @@ class NatsMediaStore implements MediaStore {
   private readonly stream = `OBJ_${MEDIA_BUCKET}`;
   /** Puts run one at a time so two of them never plan their pruning on the same usage. */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The quota in force (see MediaStore.maxBytes). */
+  maxBytes: number;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -139,18 +163,46 @@ class NatsMediaStore implements MediaStore {
   ) {
     if (os !== undefined) this.os = os;
     this.reader = os !== undefined;
+    this.maxBytes = opts.maxBytes;
   }
 
   /** A reader never creates the bucket or changes its limits. */
   private readonly reader: boolean;
 
-  /** Creates the bucket if missing and brings its limits to the options. */
+  /**
+   * Creates the bucket if missing and brings its limits to the options. A quota JetStream
+   * cannot reserve is halved until it can, then halved once more (shrunkQuota), and said
+   * once: a camera whose quota does not fit the volume keeps working rather than exit.
+   */
   async ensure(): Promise<ObjectStore> {
     if (this.reader) {
       this.os = await new Objm(this.nc).open(MEDIA_BUCKET);
       return this.os;
     }
-    const { maxBytes, maxAgeMs, replicas = 1 } = this.opts;
+    const asked = this.maxBytes;
+    for (;;) {
+      try {
+        await this.ensureWith(this.maxBytes);
+        break;
+      } catch (err) {
+        if (!isReserveError(err) || this.maxBytes <= MIN_QUOTA_BYTES) throw err;
+        this.maxBytes = Math.max(MIN_QUOTA_BYTES, Math.floor(this.maxBytes / 2));
+      }
+    }
+    if (this.maxBytes < asked) {
+      const fits = this.maxBytes;
+      this.maxBytes = shrunkQuota(fits);
+      await this.ensureWith(this.maxBytes);
+      this.opts.log?.warn(
+        { askedMb: Math.round(asked / 1048576), reservableMb: Math.round(fits / 1048576), usingMb: Math.round(this.maxBytes / 1048576) },
+        "the media quota does not fit JetStream's storage (max_file_store, by default 75% of the volume's free space): using a smaller one, leaving the rest for events",
+      );
+    }
+    return this.os;
+  }
+
+  private async ensureWith(maxBytes: number): Promise<ObjectStore> {
+    const { maxAgeMs, replicas = 1 } = this.opts;
     const os = await new Objm(this.nc).create(MEDIA_BUCKET, { max_bytes: maxBytes, ttl: maxAgeMs * 1e6, storage: StorageType.File, replicas });
     this.os = os;
     const config = (await os.status()).streamInfo.config;
@@ -163,50 +215,60 @@ class NatsMediaStore implements MediaStore {
     return os;
   }
 
-  put(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number }> {
+  put(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number; evicted: string[] }> {
     const run = this.queue.then(() => this.putNow(name, data, meta));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async putNow(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number }> {
+  private async putNow(name: string, data: Uint8Array, meta: { contentType: string; description?: string }): Promise<{ bytes: number; evicted: string[] }> {
     // The client cuts objects into chunks of 128 kB, or the server's max_payload if smaller.
     const chunkBytes = Math.min(CHUNK_BYTES, this.nc.info?.max_payload ?? CHUNK_BYTES);
     const need = storedBytes(name, data.length, chunkBytes) + (meta.description?.length ?? 0);
-    if (need > this.opts.maxBytes) throw new MediaTooLargeError(name, data.length, this.opts.maxBytes);
+    if (need > this.maxBytes) throw new MediaTooLargeError(name, data.length, this.maxBytes);
     const objectMeta = { name, description: meta.description ?? "", metadata: { "content-type": meta.contentType } };
+    const evicted: string[] = [];
     let recreate = false;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        if (recreate) await this.ensure();
-        await this.prune(need);
-        const info = await this.os.putBlob(objectMeta, data);
-        return { bytes: info.size };
-      } catch (err) {
-        if (attempt >= 3) throw err;
-        // A server that came back with an empty store: make the bucket again.
-        recreate = isNotFound(err);
-        if (recreate) continue;
-        // Our estimate of the overhead fell short: the next round deletes one more object.
-        if (isQuotaError(err)) await this.deleteOldest();
-        else throw err;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          if (recreate) await this.ensure();
+          evicted.push(...(await this.prune(need)));
+          const info = await this.os.putBlob(objectMeta, data);
+          return { bytes: info.size, evicted };
+        } catch (err) {
+          if (attempt >= 3) throw err;
+          // A server that came back with an empty store: make the bucket again.
+          recreate = isNotFound(err);
+          if (recreate) continue;
+          // Our estimate of the overhead fell short, or JetStream's storage is used up by
+          // others: the next round deletes one more object.
+          if (!isQuotaError(err)) throw err;
+          const oldest = await this.deleteOldest();
+          if (oldest === undefined) throw err;
+          evicted.push(oldest);
+        }
       }
+    } finally {
+      if (evicted.length > 0) this.opts.log?.info({ object: name, evicted: evicted.length, oldest: evicted[0], quotaMb: Math.round(this.maxBytes / 1048576) }, "media store full: deleted the oldest snapshots and clips to make room");
     }
   }
 
-  /** Deletes the oldest objects until `incoming` more bytes fit. */
-  private async prune(incoming: number): Promise<void> {
+  /** Deletes the oldest objects until `incoming` more bytes fit; returns their names. */
+  private async prune(incoming: number): Promise<string[]> {
     const status = await this.os.status();
     // Listing every object costs more as the store fills: only when something must go.
-    if (status.size + incoming <= this.opts.maxBytes) return;
+    if (status.size + incoming <= this.maxBytes) return [];
     const objects = await this.list();
-    const { remove } = planPrune(objects, status.size, incoming, this.opts.maxBytes);
+    const { remove } = planPrune(objects, status.size, incoming, this.maxBytes);
     for (const name of remove) await this.delete(name);
+    return remove;
   }
 
-  private async deleteOldest(): Promise<void> {
+  private async deleteOldest(): Promise<string | undefined> {
     const oldest = (await this.list())[0];
     if (oldest !== undefined) await this.delete(oldest.name);
+    return oldest?.name;
   }
 
   async get(name: string): Promise<Uint8Array | undefined> {
@@ -266,7 +328,7 @@ class NatsMediaStore implements MediaStore {
   }
 
   /**
-   * Purges the object's metadata, then its chunks. Unlike the client's `delete`, which
+   * Deletes the object's metadata, then its chunks. Unlike the client's `delete`, which
    * publishes a tombstone first, this needs no room in the stream, so a full store can
    * always make room; the object simply stops existing.
    */
@@ -276,8 +338,29 @@ class NatsMediaStore implements MediaStore {
       throw err;
     });
     if (info === null) return;
-    await this.jsm.streams.purge(this.stream, { filter: `$O.${MEDIA_BUCKET}.M.${Base64UrlPaddedCodec.encode(name)}` });
-    await this.jsm.streams.purge(this.stream, { filter: `$O.${MEDIA_BUCKET}.C.${info.nuid}` });
+    await this.deleteSubject(`$O.${MEDIA_BUCKET}.M.${Base64UrlPaddedCodec.encode(name)}`, 4);
+    await this.deleteSubject(`$O.${MEDIA_BUCKET}.C.${info.nuid}`, info.chunks + 1);
+  }
+
+  /**
+   * Deletes the messages of one subject one by one (at most `max`). Not a purge with a
+   * subject filter: nats-server 2.9 does not take what such a purge frees off JetStream's
+   * storage in use, so after a few rounds of eviction every write to every stream (the events
+   * too) is refused with "insufficient resources" although the bytes are gone.
+   */
+  private async deleteSubject(subject: string, max: number): Promise<void> {
+    let seq = 0;
+    for (let n = 0; n < max; n++) {
+      // The server takes `next_by_subj` in a plain (not direct) get too; the client's type omits it.
+      const next = { seq, next_by_subj: subject } as unknown as MsgRequest;
+      const msg = await this.jsm.streams.getMessage(this.stream, next).catch((err: unknown) => {
+        if (isNotFound(err)) return null;
+        throw err;
+      });
+      if (msg === null) return;
+      await this.jsm.streams.deleteMessage(this.stream, msg.seq, false);
+      seq = msg.seq + 1;
+    }
   }
 
   async usage(): Promise<{ bytes: number; objects: number }> {

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { CameraDemand as DemandMessage, MediaEvent, MotionSettings, PirEdge, SnapshotRequest, VideoHeader, decodeJson, settingsKeys, splitPayload, subjects, videoHeaders, wallClockUs, type VideoMeta } from "@picket/contracts";
+import { CameraDemand as DemandMessage, CameraStatusEvent, MediaEvent, MotionSettings, PirEdge, SnapshotRequest, VideoHeader, decodeJson, settingsKeys, splitPayload, subjects, videoHeaders, wallClockUs, type VideoMeta } from "@picket/contracts";
 import {
   Counter,
   EventRecorder,
@@ -23,6 +23,7 @@ import {
 import { buildCapturePlan, settingsForProfiles } from "./capture-command.js";
 import { Capture, type EncodedFrame } from "./capture.js";
 import { describeSource, type Source } from "./source.js";
+import { createCameraWatchdog } from "./camera-watchdog.js";
 import { GopKeeper } from "./gop-keeper.js";
 import { jpegSize } from "./jpeg-splitter.js";
 import { CameraDemand } from "./demand.js";
@@ -63,6 +64,13 @@ export interface CameraServiceDeps {
   settings?: KV;
   /** Where events' snapshots and clips go; without it the camera keeps no event media. */
   media?: { store: MediaStore; js: JetStreamClient };
+  /** Where the camera's status events (lost, back, restarted) go: the events stream. */
+  events?: JetStreamClient;
+  /**
+   * Seconds of a bit-identical picture after which the capture counts as frozen and is
+   * restarted (default 3); 0 never checks, nor does the test scene, which can be still.
+   */
+  frozenS?: number;
 }
 
 /** Room left for headers when an access unit is split to fit max_payload. */
@@ -71,6 +79,11 @@ const FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf";
 
 /** A snapshot request waits this long for a camera that runs on demand to start. */
 const COLD_START_WAIT_MS = 15_000;
+/**
+ * A picture bit-identical for this long is frozen (a stuck sensor repeating its last frame):
+ * with the restart that follows, well within the 5 s the watchdog promises.
+ */
+const FROZEN_S = 3;
 /** Clips on request recorded at once; each holds up to a minute of video in memory. */
 const CLIP_REQUESTS_AT_ONCE = 2;
 
@@ -131,12 +144,12 @@ export function createCameraService(deps: CameraServiceDeps) {
         if (demand.wanted && !capturing) {
           capturing = true;
           log.info({ holders: demand.holders() }, "camera wanted; starting it");
-          capture.start();
+          startCapture();
         } else if (!demand.wanted && capturing) {
           capturing = false;
           log.info("no one needs the camera; stopping it");
           scenePirLevel(scenePir?.reset());
-          await capture.stop();
+          await stopCapture();
           // A GOP from before the stop would show a new watcher the past as live.
           for (const o of outputs) o.gop.clear();
         }
@@ -180,6 +193,28 @@ export function createCameraService(deps: CameraServiceDeps) {
           },
         });
   const mediaRecorder = deps.media === undefined ? undefined : new EventRecorder<MediaEvent>(deps.media.js, log, (e) => MediaEvent.parse(e), () => ensureEventsStream(nc));
+  const statusRecorder = deps.events === undefined ? undefined : new EventRecorder<CameraStatusEvent>(deps.events, log, (e) => CameraStatusEvent.parse(e), () => ensureEventsStream(nc));
+
+  const watchdog = createCameraWatchdog({
+    device,
+    source: deps.source,
+    log,
+    frozenS: deps.source.kind === "test" ? 0 : (deps.frozenS ?? FROZEN_S),
+    ports: {
+      restart: (reason) => capture.restart(reason),
+      retryNow: () => capture.retryNow(),
+      quiet: (on) => (capture.quiet = on),
+      record: (event) => void statusRecorder?.record(event),
+    },
+  });
+  const startCapture = () => {
+    watchdog.started();
+    capture.start();
+  };
+  const stopCapture = async () => {
+    watchdog.stopped();
+    await capture.stop();
+  };
 
   /** The next still the camera makes, or undefined after `timeoutMs`. */
   const nextStill = (timeoutMs: number) =>
@@ -211,6 +246,7 @@ export function createCameraService(deps: CameraServiceDeps) {
     const out = outputs[index];
     if (out === undefined) return;
     if (index === 0) {
+      watchdog.frame();
       recorder.push(f);
       if (scenePir !== undefined) scenePirLevel(scenePir.frame(f.runPtsMs));
     }
@@ -273,11 +309,13 @@ export function createCameraService(deps: CameraServiceDeps) {
         }
         stills.push(jpeg, capturedUs);
         for (const wake of [...stillWaiters]) wake({ jpeg, capturedUs });
+        watchdog.still(jpeg);
       },
       gray: (frame, capturedUs) => {
         lastMotionFrameAt = performance.now();
         motion?.frame(frame, capturedUs);
       },
+      failed: (reason, restartInMs) => watchdog.failed(reason, restartInMs),
     },
     { log, firstFrameMs: deps.source.kind === "url" ? 30_000 : 15_000, outputNames: inForce.profiles.map((p) => p.name) },
   );
@@ -295,9 +333,9 @@ export function createCameraService(deps: CameraServiceDeps) {
     transition = transition
       .then(async () => {
         const running = capturing;
-        if (running) await capture.stop();
+        if (running) await stopCapture();
         encode(next.profiles);
-        if (running) capture.start();
+        if (running) startCapture();
       })
       .catch((err: unknown) => log.error({ err }, "restarting the encoder for new presets failed"));
   };
@@ -385,10 +423,13 @@ export function createCameraService(deps: CameraServiceDeps) {
       if (onDemand) log.info({ idleS: deps.idleS }, "camera on demand: off until a viewer, a snapshot, a PIR edge or an event needs it (no clip pre-roll, no camera motion while off)");
       else {
         capturing = true;
-        capture.start();
+        startCapture();
       }
+      watchdog.watchSource(() => capturing);
     },
     async stop(): Promise<void> {
+      // Stopping on purpose: no picture is expected, nothing to announce.
+      watchdog.close();
       for (const sub of subs) sub.unsubscribe();
       motionWatch?.stop();
       presetsWatch?.stop();
@@ -398,15 +439,15 @@ export function createCameraService(deps: CameraServiceDeps) {
       await recorder.stop();
       // Storing what was recorded may not outlast the shutdown deadline (a bus not answering).
       await Promise.race([media, new Promise((r) => setTimeout(r, 3_000).unref())]);
-      mediaRecorder?.stop();
+      await Promise.all([mediaRecorder?.stop(), statusRecorder?.stop()]);
       await transition;
-      await capture.stop();
+      await stopCapture();
     },
     /** Healthy while frames are fresh. */
     health() {
       const ageMs = capture.lastFrameAtUs === 0 ? undefined : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000);
       const framesOk = !capturing || (ageMs !== undefined && ageMs < 5_000);
-      return { ok: link.connected && framesOk, nats: link.connected, capturing, lastFrameAgeMs: ageMs ?? null, restarts: capture.restarts, holders: demand.holders(), eventMediaPending: eventMedia?.pending ?? 0 };
+      return { ok: link.connected && framesOk, nats: link.connected, capturing, source: watchdog.state, lastFrameAgeMs: ageMs ?? null, restarts: capture.restarts, holders: demand.holders(), eventMediaPending: eventMedia?.pending ?? 0 };
     },
     vitals(): Record<string, number> {
       const now = Date.now();
@@ -424,6 +465,7 @@ export function createCameraService(deps: CameraServiceDeps) {
         lastFrameAgeMs: capture.lastFrameAtUs === 0 ? -1 : Math.round((wallClockUs() - capture.lastFrameAtUs) / 1000),
         encoderRestarts: capture.restarts,
         capturing: capturing ? 1 : 0,
+        sourceLost: watchdog.state === "lost" ? 1 : 0,
         onDemand: onDemand ? 1 : 0,
         // Only while frames really reach the detector: a camera that is gone must not make
         // the presence service wait for motion that cannot come.

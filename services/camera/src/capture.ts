@@ -27,13 +27,18 @@ export interface CaptureHandlers {
   still(jpeg: Buffer, capturedUs: number): void;
   /** A small gray frame for the motion detector (only with `plan.motion`); valid during the call only. */
   gray?(frame: Uint8Array, capturedUs: number): void;
+  /**
+   * A run ended without a stop: it stalled, was restarted (`restart`), produced garbage or
+   * exited. `reason` says which for an operator; the next run starts in `restartInMs`.
+   */
+  failed?(reason: string, restartInMs: number): void;
 }
 
 export interface CaptureOptions {
   log: Logger;
   /** Wall clock in µs. */
   nowUs?: () => number;
-  /** No frame for this long while running: the encoder is stuck and gets killed. */
+  /** No frame for this long while running: the encoder is stuck (or SIGSTOPped) and gets killed. Default 3 s. */
   stallMs?: number;
   /** Allowance for the first frame after a start (network cameras take a while). */
   firstFrameMs?: number;
@@ -60,18 +65,25 @@ export class Capture {
   private ptsBaseUs = 0;
   private lastPtsUs = -1;
   private runStartedAt = 0;
+  /** Why the running encoder is being killed, for the `failed` handler. */
+  private killReason: string | undefined;
+  /** The encoder's last line on stderr in this run (passwords hidden). */
+  private lastError: string | undefined;
   private readonly backoff: Backoff;
   private readonly nowUs: () => number;
   private outputNames: string[] | undefined;
   restarts = 0;
   lastFrameAtUs = 0;
+  /** While the source is known to be gone, each retry's exit and ffmpeg's lines are logged at debug only. */
+  quiet = false;
 
   constructor(
     private plan: CapturePlan,
     private readonly handlers: CaptureHandlers,
     private readonly opts: CaptureOptions,
   ) {
-    this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 30_000 });
+    // At most 10 s between retries: a camera plugged back in is seen within seconds.
+    this.backoff = opts.backoff ?? new Backoff({ initialMs: 500, maxMs: 10_000 });
     this.nowUs = opts.nowUs ?? wallClockUs;
     this.outputNames = opts.outputNames;
   }
@@ -95,6 +107,22 @@ export class Capture {
     return this.child?.pid;
   }
 
+  /** Kills the running encoder (a frozen picture, a source gone); it is restarted with backoff, `failed` saying `reason`. */
+  restart(reason: string): void {
+    const child = this.child;
+    if (child === undefined || this.stopping) return;
+    this.killReason ??= reason;
+    child.kill("SIGKILL");
+  }
+
+  /** A retry waiting for its backoff starts now (the source is back). */
+  retryNow(): void {
+    if (this.stopping || this.child !== undefined || this.restartTimer === undefined) return;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+    this.launch();
+  }
+
   private launch(): void {
     const log = this.opts.log;
     const stills = new JpegSplitter();
@@ -110,11 +138,15 @@ export class Capture {
     const stdio = Array.from({ length: lastFd + 1 }, (_, fd) => (fd === 0 ? (feeder === undefined ? "ignore" : "pipe") : fd === 4 && motion === undefined ? "ignore" : "pipe"));
     const child = spawn(ffmpeg.cmd, ffmpeg.args, { stdio });
     this.child = child;
+    this.restartTimer = undefined;
+    this.killReason = undefined;
+    this.lastError = undefined;
     this.runStartedAt = Date.now();
     if (feeder !== undefined && this.feeder?.stdout != null && child.stdin != null) {
       this.feeder.stdout.pipe(child.stdin).on("error", () => undefined);
     }
-    log.info({ pid: child.pid, restarts: this.restarts }, "encoder started");
+    if (this.quiet) log.debug({ pid: child.pid, restarts: this.restarts }, "encoder started");
+    else log.info({ pid: child.pid, restarts: this.restarts }, "encoder started");
     this.armStallTimer(this.opts.firstFrameMs ?? 15_000);
     child.on("error", (err) => log.error({ err, cmd: ffmpeg.cmd }, "could not start the encoder"));
     this.pipeStderr(child.stderr, "ffmpeg");
@@ -145,8 +177,10 @@ export class Capture {
       if (Date.now() - this.runStartedAt > 10_000) this.backoff.reset();
       const delay = this.backoff.next();
       this.restarts++;
-      log.warn({ code, signal, restartInMs: delay }, "encoder exited; restarting");
+      const reason = this.killReason ?? `the encoder exited (${signal ?? `code ${code}`})${this.lastError === undefined ? "" : `: ${this.lastError}`}`;
+      log[this.quiet ? "debug" : "warn"]({ code, signal, reason, restartInMs: delay }, "encoder exited; restarting");
       this.restartTimer = setTimeout(() => this.launch(), delay);
+      this.handlers.failed?.(reason, delay);
     });
   }
 
@@ -189,6 +223,7 @@ export class Capture {
         }
       } catch (err) {
         log.error({ err, output: this.outputNames?.[output] ?? output }, "encoder output is corrupt; restarting it");
+        this.killReason ??= "the encoder's output was corrupt";
         child.kill("SIGKILL");
       }
     });
@@ -208,7 +243,7 @@ export class Capture {
       this.lastPtsUs = ptsUs;
       this.lastFrameAtUs = capturedUs;
       // The main picture is what clips, stills and health stand on: its silence is a stall.
-      this.armStallTimer(this.opts.stallMs ?? 5_000);
+      this.armStallTimer(this.opts.stallMs ?? 3_000);
     }
     this.handlers.frame({ data: toAnnexB(nals), key: isKey, ptsUs, runPtsMs: ptsMs, capturedUs, codec: sps.codec, width: sps.width, height: sps.height }, output);
   }
@@ -218,7 +253,9 @@ export class Capture {
     const child = this.child;
     this.stallTimer = setTimeout(() => {
       if (this.child !== child || child === undefined) return;
-      this.opts.log.warn({ stalledMs: ms }, "no frame from the encoder; killing it");
+      const first = this.lastFrameAtUs < this.runStartedAt * 1000;
+      this.opts.log[this.quiet ? "debug" : "warn"]({ stalledMs: ms }, "no frame from the encoder; killing it");
+      this.killReason ??= first ? `no picture within ${Math.round(ms / 1000)} s of starting` : `no frame for ${Math.round(ms / 1000)} s (the encoder stalled)`;
       child.kill("SIGKILL");
     }, ms);
   }
@@ -231,7 +268,12 @@ export class Capture {
       pending += text;
       const lines = pending.split("\n");
       pending = lines.pop() ?? "";
-      for (const line of lines) if (line.trim() !== "" && !NOISE.test(line)) this.opts.log.warn({ process: name, line: hideUrlPasswords(line.slice(0, 300)) }, "encoder says");
+      for (const raw of lines) {
+        if (raw.trim() === "" || NOISE.test(raw)) continue;
+        const line = hideUrlPasswords(raw.slice(0, 300));
+        this.lastError = line.trim().slice(0, 120);
+        this.opts.log[this.quiet ? "debug" : "warn"]({ process: name, line }, "encoder says");
+      }
     });
   }
 

@@ -9,8 +9,8 @@ await runMain(log, lc, async () => {
   lc.add("bus", () => nc.drain());
   const settings = await openSettings(nc);
   const js = await ensureEventsStream(nc);
-  const store = await openMediaStore(nc, { maxBytes: cfg.mediaMaxMb * 1024 * 1024, maxAgeMs: cfg.mediaMaxAgeH * 3_600_000 });
-  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg, profiles: cameraProfiles(cfg), settings, media: { store, js } });
+  const store = await openMediaStore(nc, { maxBytes: cfg.mediaMaxMb * 1024 * 1024, maxAgeMs: cfg.mediaMaxAgeH * 3_600_000, log: log.child({ module: "media-store" }) });
+  const camera = createCameraService({ nc, log, metrics, device: cfg.deviceId, ...cfg, profiles: cameraProfiles(cfg), settings, media: { store, js }, events: js });
   await camera.start();
   lc.add("camera", () => camera.stop());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "camera", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: camera.vitals }));

@@ -72,3 +72,14 @@ describe("describeSource", () => {
     for (const raw of ["test", "rpicam", "file:/videos/a.mp4", "v4l2:/dev/video2"]) expect(describeSource(parseSource(raw))).toBe(raw);
   });
 });
+
+describe("sourceMissing", () => {
+  it("names a missing file or device node, and nothing for sources without a path", async () => {
+    const { sourceMissing } = await import("./source.js");
+    const none = () => false;
+    expect(sourceMissing({ kind: "file", path: "/v/door.mp4" }, none)).toBe("the source file /v/door.mp4 is missing");
+    expect(sourceMissing({ kind: "v4l2", device: "/dev/video0" }, none)).toMatch(/\/dev\/video0 is gone/);
+    expect(sourceMissing({ kind: "file", path: "/v/door.mp4" }, () => true)).toBeUndefined();
+    expect(sourceMissing({ kind: "url", url: "rtsp://cam/x" }, none)).toBeUndefined();
+  });
+});

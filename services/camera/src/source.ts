@@ -61,3 +61,20 @@ export function describeSource(source: Source): string {
       return source.kind;
   }
 }
+
+/** The file or device node a source reads, for the sources that have one. */
+export function sourcePath(source: Source): string | undefined {
+  if (source.kind === "file") return source.path;
+  if (source.kind === "v4l2") return source.device;
+  return undefined;
+}
+
+/**
+ * Why the source cannot give a picture, when that can be seen without opening it: its file
+ * or device node is missing. Undefined when it is there (or the source has no path).
+ */
+export function sourceMissing(source: Source, exists: (path: string) => boolean): string | undefined {
+  if (source.kind === "file" && !exists(source.path)) return `the source file ${source.path} is missing`;
+  if (source.kind === "v4l2" && !exists(source.device)) return `the camera device ${source.device} is gone (unplugged?)`;
+  return undefined;
+}
