@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { freePort } from "./support/ports.js";
 import { startStack, type Stack } from "./support/stack.js";
+import { recordReliability } from "./support/reliability.js";
 import { TEST_LIVE_SECRET } from "./support/services.js";
 import { TEST_ADMIN_PASSWORD, login, type WebSession } from "./support/web-session.js";
 
@@ -86,6 +87,7 @@ describe("the web service's defences", () => {
     }
     expect(await upgrade(`/api/live/${stack.device}/high`)).toBe(401);
     expect(await upgrade(`/api/live/${stack.device}/high`, { cookie: "picket_session=forged-forged-forged-forged-forged-forged" })).toBe(401);
+    recordReliability("http-no-session", { kind: "bad-input", family: "HTTP without a session: every route of the OpenAPI document, unknown URLs, /metrics, /hls, docs, websockets", cases: ops.length + 10, outcome: "401 {\"error\":\"log in first\"}; only the login page, its assets and /healthz are public" });
 
     expect((await req("/")).status).toBe(200);
     expect((await req("/healthz")).status).toBe(200);
@@ -109,6 +111,7 @@ describe("the web service's defences", () => {
     expect(form.headers.get("set-cookie")).toBeNull();
     expect(await upgrade(`/api/live/${stack.device}/high`, { ...s.wsHeaders(), origin: "http://evil.example" })).toBe(403);
     expect(await upgrade(`/api/live/${stack.device}/high`, { ...s.wsHeaders(), origin: web })).toBe(101);
+    recordReliability("http-cross-site", { kind: "bad-input", family: "cross-site requests: changes without or with a wrong CSRF token, foreign and null Origins, a form-encoded login from another site, a websocket from another site", cases: 6, outcome: "403 (415 for the form); no cookie set; the same request from the page itself passes" });
   });
 
   it("refuses path traversal in every form, in static files, media ids and device ids", async () => {
@@ -134,6 +137,7 @@ describe("the web service's defences", () => {
         expect(r.body, path).not.toMatch(/root:x:0:0/);
       }
     }
+    recordReliability("http-traversal", { kind: "bad-input", family: "path traversal (../, %2e%2e, %2f, %5c, //, absolute, double-encoded, NUL) in static files, event media ids and device ids", cases: attempts.length + 25, outcome: "400 or 404 (never a file outside the client's); media are found by id only" });
   });
 
   it("refuses shell, filter-graph and HTML injection in every settings field with a clear 400, and stores nothing", async () => {
@@ -161,6 +165,7 @@ describe("the web service's defences", () => {
     const { existsSync } = await import("node:fs");
     expect(existsSync("/tmp/picket-pwned")).toBe(false);
     expect((await req(`/api/devices/${stack.device}/snapshot.jpg`, {}, s)).status).toBe(200);
+    recordReliability("http-injection", { kind: "bad-input", family: "shell, ffmpeg filter-graph and HTML injection in every settings field (presets, zones, schedule, detection, notifications, user names)", cases: nasty.length * 6, outcome: "400 naming the field; nothing stored, nothing run, the camera unchanged" });
   });
 
   it("answers malformed and oversized bodies with clear errors", async () => {
