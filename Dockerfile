@@ -10,6 +10,12 @@
 #
 # Without the secret, npm trusts what Node trusts by default, as anywhere else.
 #
+# BASE_IMAGE: any Debian bookworm image with Node 20 (20.19 or newer) and npm in /usr/local,
+# as the official node images have them. The default is the official slim image. Where no
+# image can be pulled, scripts/docker/base-image.sh makes one (picket-node:20-bookworm) from
+# Debian's archive and this machine's Node, and scripts/docker/build-images.sh builds the
+# five images on it (docs/deploy.md, "Building the images without a registry").
+#
 # The camera's `rpicam` source needs rpicam-vid and libcamera built for the Raspberry Pi.
 # They come from Raspberry Pi OS's own apt repository (archive.raspberrypi.com), not from
 # Debian, so the default base image below can run every other source (test, file:, rtsp://,
@@ -89,20 +95,31 @@ RUN cp -r "/tmp/built/$SERVICE/dist" "services/$SERVICE/dist" \
     && rm -rf /tmp/built
 
 # ---------------------------------------------------------------------------------------
+# ffmpeg (the camera's only): Debian's ffmpeg, and of it only what the program loads
+# (scripts/docker/ffmpeg-closure.sh says how and why): about 220 MB instead of 500. For
+# every other service this stage is empty and costs nothing.
+FROM ${BASE_IMAGE} AS ffmpeg
+ARG SERVICE
+COPY scripts/docker/ffmpeg-closure.sh /tmp/
+RUN if [ "$SERVICE" = camera ]; then sh /tmp/ffmpeg-closure.sh; else mkdir -p /out; fi
+
+# ---------------------------------------------------------------------------------------
 # runtime: the same base, the app, and for the camera alone its media tools.
 FROM ${BASE_IMAGE} AS runtime
 ARG SERVICE
 
 # The camera runs ffmpeg for every source and draws the test scene's clock with DejaVu
-# Sans Mono. On a Raspberry Pi OS base (see the top of this file) rpicam-apps-lite is
-# installable too and brings rpicam-vid; on Debian it does not exist and is skipped.
+# Sans Mono (both from the ffmpeg stage; a one-frame encode checks that nothing it loads is
+# missing). On a Raspberry Pi OS base (see the top of this file: its apt sources name
+# Raspberry Pi's repository) rpicam-apps-lite is installed too and brings rpicam-vid.
+COPY --from=ffmpeg /out/ /
 RUN if [ "$SERVICE" = camera ]; then \
-      apt-get update \
-      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ffmpeg fonts-dejavu-core \
-      && if apt-cache show rpicam-apps-lite >/dev/null 2>&1; then \
-           DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rpicam-apps-lite; \
-         fi \
-      && rm -rf /var/lib/apt/lists/*; \
+      ldconfig && ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=64x64:rate=1 -frames:v 1 -c:v libx264 -f null - \
+      && if grep -rqs raspberrypi /etc/apt/sources.list /etc/apt/sources.list.d/; then \
+           apt-get update \
+           && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rpicam-apps-lite \
+           && rm -rf /var/lib/apt/lists/*; \
+         fi; \
     fi
 
 # An unprivileged user. It is in `video`, the group that owns /dev/video*, /dev/media* and

@@ -13,6 +13,7 @@ import {
   type NatsConnection,
   type ServiceMetrics,
 } from "@picket/runtime";
+import { sharedUpdateLock, type UpdateLock } from "./update-lock.js";
 
 /** What to do with an event once handled. */
 export type AlertDecision = { ack: true } | { ack: false; delayMs: number };
@@ -33,6 +34,8 @@ export interface AlertConsumerDeps<E extends { id: string; device: string }> {
   handle: (event: E, signal: AbortSignal) => Promise<AlertDecision>;
   /** Events handled at once; 1 (the default) handles them one after another. */
   concurrency?: number;
+  /** Held while an event is handled, so a balena update waits for the alert (default: balena's lock, shared by the process). */
+  updateLock?: UpdateLock;
 }
 
 /** How long the server waits for an ack before redelivering; kept alive with `working()` while sending. */
@@ -58,6 +61,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
   let inFlight = 0;
   const handling = new Set<Promise<void>>();
   const concurrency = Math.max(1, deps.concurrency ?? 1);
+  const updateLock = deps.updateLock ?? sharedUpdateLock(deps.log);
   // When this consumer last certainly had everything before: made, or the stored time of the
   // last event it took. A consumer made again after a loss starts from here, so an event
   // stored meanwhile (by a pir that noticed the empty store first) is not skipped.
@@ -84,7 +88,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
     const keepAlive = setInterval(() => m.working(), ACK_WAIT_MS / 3);
     inFlight++;
     try {
-      const decision = await deps.handle(event, stopping.signal);
+      const decision = await updateLock.hold(() => deps.handle(event, stopping.signal));
       if (decision.ack) m.ack();
       else m.nak(stopping.signal.aborted ? 0 : decision.delayMs);
     } catch (err) {

@@ -127,8 +127,11 @@ export function createTelegramBot(opts: TelegramBotOptions) {
 
   /** Runs one call with its own timeout; resolves with the id of the message it created. */
   const call = async (method: "sendPhoto" | "sendMessage" | "sendVideo" | "sendMediaGroup", run: (signal: AbortSignal) => Promise<unknown>, signal: AbortSignal, timeoutMs = opts.uploadTimeoutMs): Promise<number | undefined> => {
+    // Held until the call settles: a timeout signal that only AbortSignal.any refers to can be
+    // garbage-collected before it fires (Node 20), and a hung upload would then never end.
+    const timeout = AbortSignal.timeout(timeoutMs);
     try {
-      const result = await run(AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]));
+      const result = await run(AbortSignal.any([signal, timeout]));
       sends.inc({ method, result: "ok" });
       const first = Array.isArray(result) ? (result[0] as unknown) : result;
       const id = (first as { message_id?: unknown } | null)?.message_id;
@@ -142,6 +145,8 @@ export function createTelegramBot(opts: TelegramBotOptions) {
         opts.onFatal(e);
       }
       throw e;
+    } finally {
+      void timeout.aborted; // keeps the timeout alive until here
     }
   };
   let fatalReported = false;
