@@ -116,8 +116,8 @@ export async function openMediaStore(nc: NatsConnection, opts: MediaStoreOptions
   return store;
 }
 
-/** What a service that only reads events' media needs. */
-export type MediaReader = Pick<MediaStore, "get" | "waitFor">;
+/** What a service that reads events' media, and may delete an event's (the web app), needs. */
+export type MediaReader = Pick<MediaStore, "get" | "waitFor" | "delete">;
 
 /**
  * Reads the media bucket without owning it (the bot, the web app): it never creates the
@@ -142,6 +142,7 @@ export function openMediaReader(nc: NatsConnection): MediaReader {
   return {
     get: async (name) => (await open())?.get(name),
     waitFor: async (name, timeoutMs, signal) => (await open())?.waitFor(name, timeoutMs, signal),
+    delete: async (name) => (await open())?.delete(name),
   };
 }
 

@@ -1,5 +1,5 @@
-import { MEDIA_BUCKET, mediaNames } from "@picket/contracts";
-import { jetstreamManager, openMediaReader, type NatsConnection } from "@picket/runtime";
+import { mediaNames } from "@picket/contracts";
+import { openMediaReader, type NatsConnection } from "@picket/runtime";
 
 /** An event's snapshot and clip in the media object store, found by the event id alone. */
 export interface EventMedia {
@@ -9,12 +9,6 @@ export interface EventMedia {
   delete(eventId: string): Promise<void>;
 }
 
-const STREAM = `OBJ_${MEDIA_BUCKET}`;
-const isNotFound = (err: unknown) => err instanceof Error && /not found/i.test(err.message);
-
-/** The object store's name token: base64url with padding, as the NATS object store writes it. */
-const nameToken = (name: string) => Buffer.from(name, "utf8").toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
-
 /**
  * Reads and deletes events' media without owning the bucket (the camera does): it never
  * creates the bucket or changes its limits. Names come from `mediaNames` and the event id,
@@ -23,24 +17,6 @@ const nameToken = (name: string) => Buffer.from(name, "utf8").toString("base64")
 export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: number } = {}): EventMedia {
   const reader = openMediaReader(nc);
   const readTimeoutMs = opts.readTimeoutMs ?? 10_000;
-  /**
-   * Purges the object's metadata, then its chunks, like the camera's own store does: unlike
-   * the client's delete (a tombstone), this needs no room in a full store.
-   */
-  const purge = async (name: string): Promise<void> => {
-    const jsm = await jetstreamManager(nc);
-    const meta = `$O.${MEDIA_BUCKET}.M.${nameToken(name)}`;
-    let info: { nuid?: string } | undefined;
-    try {
-      info = (await jsm.streams.getMessage(STREAM, { last_by_subj: meta }))?.json<{ nuid?: string }>();
-    } catch (err) {
-      if (isNotFound(err)) return; // no bucket: nothing stored
-      throw err;
-    }
-    if (info === undefined) return;
-    await jsm.streams.purge(STREAM, { filter: meta });
-    if (typeof info.nuid === "string" && /^[A-Za-z0-9]+$/.test(info.nuid)) await jsm.streams.purge(STREAM, { filter: `$O.${MEDIA_BUCKET}.C.${info.nuid}` });
-  };
   // A player seeking in a clip asks for one range after another: the clip is read from the
   // store once and kept for a minute, not read whole again for every range.
   const recent = new RecentMedia(RECENT_MAX_BYTES, RECENT_TTL_MS);
@@ -56,8 +32,9 @@ export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: numbe
     async delete(eventId) {
       recent.forget(mediaNames.snapshot(eventId));
       recent.forget(mediaNames.clip(eventId));
-      await purge(mediaNames.snapshot(eventId));
-      await purge(mediaNames.clip(eventId));
+      // The media store's own delete: message by message, so a full store gets its room back.
+      await reader.delete(mediaNames.snapshot(eventId));
+      await reader.delete(mediaNames.clip(eventId));
     },
   };
 
