@@ -6,6 +6,7 @@ import { PirInject, TestAlarmReply, decodeJson, subjects } from "@picket/contrac
 import { VERSION, natsErrors, type Logger, type NatsConnection } from "@picket/runtime";
 import { isDocsUrl, registerApiDocs } from "./api-docs.js";
 import { registerAuth, type Auth } from "./auth/auth-plugin.js";
+import { deviceParams, errorBody } from "./auth/http.js";
 import type { DeviceDirectory } from "./device-directory.js";
 import type { EventFeed } from "./events/event-feed.js";
 import { eventRoutes } from "./events/event-routes.js";
@@ -49,13 +50,6 @@ const CSP = [
   "form-action 'self'",
 ].join("; ");
 
-const errorBody = { type: "object", required: ["error"], properties: { error: { type: "string" } } } as const;
-
-const deviceParams = {
-  type: "object",
-  required: ["id"],
-  properties: { id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } },
-} as const;
 
 /** A NATS request error as an HTTP status and a message a user can act on. */
 function busFailure(err: unknown, what: string): { status: number; error: string } {

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from "fastify";
 import { isDeviceId, isProfileName } from "@picket/contracts";
 import { signLiveToken, type Logger } from "@picket/runtime";
+import { deviceParams, errorBody } from "./auth/http.js";
 import { LINK_SUBJECT_PREFIX } from "./hls-request.js";
 
 /** The longest a link for a player may last; a new PICKET_LIVE_SECRET revokes them all sooner. */
 export const MAX_LINK_DAYS = 365;
 
-const errorBody = { type: "object", required: ["error"], properties: { error: { type: "string" } } } as const;
 
 /**
  * `POST /api/devices/:id/hls-link` (admins): an HLS address with its own signed token, for a
@@ -23,7 +23,7 @@ export async function hlsLinkRoutes(app: FastifyInstance, deps: { log: Logger; l
       schema: {
         tags: ["live"],
         summary: "An HLS address with its own token, for players that cannot log in (VLC, Home Assistant)",
-        params: { type: "object", required: ["id"], properties: { id: { type: "string", pattern: "^[A-Za-z0-9_-]{1,64}$" } } },
+        params: deviceParams,
         body: {
           type: "object",
           additionalProperties: false,

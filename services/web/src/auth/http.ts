@@ -1,3 +1,4 @@
+import { DEVICE_ID_PATTERN } from "@picket/contracts";
 import { z } from "zod";
 
 /** A zod schema as the JSON schema a Fastify route (and the OpenAPI docs) take. */
@@ -15,7 +16,15 @@ export function parseBody<T>(schema: z.ZodType<T>, body: unknown): { ok: true; d
   return { ok: false, error: `${field}: ${issue?.message ?? "invalid"}` };
 }
 
+/** Every error answer of the web's API: `{ "error": "<what to do>" }`. */
 export const errorBody = { type: "object", required: ["error"], properties: { error: { type: "string" } } } as const;
+
+/** `:id` of a device in a route's path. */
+export const deviceParams = {
+  type: "object",
+  required: ["id"],
+  properties: { id: { type: "string", pattern: DEVICE_ID_PATTERN.source } },
+} as const;
 
 export const userBody = {
   type: "object",

@@ -8,6 +8,7 @@ import type { EventFeed } from "./event-feed.js";
 import { isUnknownCursor, type EventEntry, type EventQuery } from "./event-index.js";
 import { createLiveEvents, type LiveEventsOptions } from "./event-live.js";
 import { openEventMedia, type EventMedia } from "./event-media.js";
+import { errorBody } from "../auth/http.js";
 import { parseRange } from "./http-range.js";
 
 export interface EventRoutesDeps {
@@ -25,7 +26,6 @@ export interface EventRoutesDeps {
 export const EVENT_ID_PATTERN = "^[A-Za-z0-9_-]{8,64}$";
 const eventId = { type: "string", pattern: EVENT_ID_PATTERN } as const;
 const idParams = { type: "object", required: ["id"], additionalProperties: false, properties: { id: eventId } } as const;
-const errorSchema = { type: "object", required: ["error"], properties: { error: { type: "string" } } } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: "null" }] }) as const;
 
 export const eventEntrySchema = {
@@ -98,7 +98,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
         tags: ["events"],
         summary: "The events, newest first, filtered, one page at a time",
         querystring: listQuery,
-        response: { 200: { type: "object", required: ["events", "more"], properties: { events: { type: "array", items: eventEntrySchema }, more: { type: "boolean" } } }, 400: errorSchema },
+        response: { 200: { type: "object", required: ["events", "more"], properties: { events: { type: "array", items: eventEntrySchema }, more: { type: "boolean" } } }, 400: errorBody },
       },
     },
     async (req, reply) => {
@@ -118,7 +118,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
       schema: {
         tags: ["events"],
         summary: "New and changed events as Server-Sent Events (`event: event`, `event: deleted`)",
-        response: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, 503: errorSchema },
+        response: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: { type: "string" } } } }, 503: errorBody },
       },
     },
     live.handler,
@@ -126,7 +126,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
 
   app.get<{ Params: { id: string } }>(
     "/api/events/:id",
-    { schema: { tags: ["events"], summary: "One event", params: idParams, response: { 200: eventEntrySchema, 404: errorSchema } } },
+    { schema: { tags: ["events"], summary: "One event", params: idParams, response: { 200: eventEntrySchema, 404: errorBody } } },
     async (req, reply) => {
       const entry = feed.index.get(req.params.id);
       return entry ?? reply.status(404).send({ error: "no such event (deleted, or too old)" });
@@ -173,7 +173,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
           summary: kind === "snapshot" ? "The event's trigger photo (JPEG)" : "The event's clip (MP4; byte ranges for seeking)",
           params: idParams,
           querystring: mediaQuery,
-          response: { 200: binary(type, "the whole file"), 206: binary(type, "the asked range"), 404: errorSchema, 416: errorSchema, 503: errorSchema },
+          response: { 200: binary(type, "the whole file"), 206: binary(type, "the asked range"), 404: errorBody, 416: errorBody, 503: errorBody },
         },
       },
       serveMedia(kind),
@@ -184,7 +184,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     "/api/events/:id",
     {
       config: { access: "admin" },
-      schema: { tags: ["events"], summary: "Deletes an event, its photo and its clip (admins)", params: idParams, response: { 204: { type: "null", description: "deleted" }, 404: errorSchema, 503: errorSchema } },
+      schema: { tags: ["events"], summary: "Deletes an event, its photo and its clip (admins)", params: idParams, response: { 204: { type: "null", description: "deleted" }, 404: errorBody, 503: errorBody } },
     },
     async (req, reply) => {
       const by = (req as FastifyRequest & { user?: { name: string } }).user?.name ?? "web";
