@@ -217,6 +217,7 @@ export async function presenceOver(pirs: () => readonly ServiceProcess[], timeou
  * killed hard: `NatsServer.stop()` only ends it politely.
  */
 export function natsPid(nats: NatsServer): number {
+  if (nats.pid !== undefined) return nats.pid;
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let args: string[];

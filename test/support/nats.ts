@@ -8,6 +8,8 @@ export interface NatsServer {
   url: string;
   port: number;
   storeDir: string;
+  /** The running server's process id. */
+  readonly pid: number | undefined;
   /** Stops the server (SIGTERM) and waits for it to exit. */
   stop(): Promise<void>;
   /** Starts it again on the same port and store. */
@@ -19,6 +21,11 @@ export interface NatsServer {
 export interface NatsOptions {
   /** The server's max_payload in bytes (default 1 MB, as NATS ships). */
   maxPayload?: number;
+  /**
+   * The whole configuration instead (a hub's, a leaf device's), given the client port and the
+   * store directory; the server then runs with `-c` alone.
+   */
+  config?: (port: number, storeDir: string) => string;
 }
 
 /** A real nats-server with JetStream on a free loopback port and a fresh store. */
@@ -26,10 +33,11 @@ export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
   const port = await freePort();
   const storeDir = mkdtempSync(join(tmpdir(), "picket-nats-"));
   const conf = join(storeDir, "nats.conf");
-  writeFileSync(conf, opts.maxPayload === undefined ? "" : `max_payload: ${opts.maxPayload}\n`);
+  writeFileSync(conf, opts.config?.(port, storeDir) ?? (opts.maxPayload === undefined ? "" : `max_payload: ${opts.maxPayload}\n`));
+  const args = opts.config === undefined ? ["-c", conf, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir] : ["-c", conf];
   let child: ChildProcess | undefined;
   const start = async () => {
-    const proc = spawn("nats-server", ["-c", conf, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "ignore", "pipe"] });
+    const proc = spawn("nats-server", args, { stdio: ["ignore", "ignore", "pipe"] });
     child = proc;
     await new Promise<void>((resolve, reject) => {
       let log = "";
@@ -58,6 +66,9 @@ export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
   await start();
   return {
     url: `nats://127.0.0.1:${port}`,
+    get pid() {
+      return child?.exitCode === null ? child.pid : undefined;
+    },
     port,
     storeDir,
     stop,

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DEVICE_ID_PATTERN } from "./subjects.js";
+import { DEVICE_ID_PATTERN, SERVICE_NAMES } from "./subjects.js";
 
 const deviceId = z.string().regex(DEVICE_ID_PATTERN, "must be a device id ([A-Za-z0-9_-]{1,64})");
 const epochMs = z.number().int().nonnegative();
@@ -147,6 +147,33 @@ export const CameraStatusEvent = z.strictObject({
   downMs: z.number().int().nonnegative().optional(),
 });
 export type CameraStatusEvent = z.infer<typeof CameraStatusEvent>;
+
+/**
+ * What the hub's failure detector (the `fleet` service) concluded about a device from its
+ * heartbeats. Durable, `events.device`, in the hub's events stream:
+ * - `offline`: no service of the device heard for the detector's limit (`reason` says how long);
+ * - `online`: heard again after `offline` (or heard for the first time: `previous` is `new`);
+ * - `degraded`: alive, but its camera (or another service) is not well (`reason` says what);
+ *   `online` follows when it is well again.
+ * Two detectors (hub replicas) reach the same conclusion with the same message id, so the
+ * stream keeps one.
+ */
+export const DeviceStatusEvent = z.strictObject({
+  id: eventId,
+  kind: z.literal("device"),
+  device: deviceId,
+  state: z.enum(["online", "degraded", "offline"]),
+  previous: z.enum(["new", "online", "degraded", "offline"]),
+  /** For a person: "no heartbeat for 8 s", "the camera's newest frame is 12 s old". */
+  reason: z.string().max(300),
+  /** When the detector concluded it, ms since epoch (hub clock). */
+  at: epochMs,
+  /** The `at` of the device's newest heartbeat (device clock); absent when none was heard since the hub started. */
+  lastHeartbeatAt: epochMs.optional(),
+  /** `online` after `offline`: how long the device was offline, ms. */
+  downMs: z.number().int().nonnegative().optional(),
+});
+export type DeviceStatusEvent = z.infer<typeof DeviceStatusEvent>;
 
 /**
  * Arming as stored in the settings bucket (`devices.<d>.arming`): the words `armed` or
@@ -308,7 +335,7 @@ export type ClipReply = z.infer<typeof ClipReply>;
 /** Every few seconds from every service, with the figures an operator wants. */
 export const Heartbeat = z.strictObject({
   device: deviceId,
-  service: z.enum(["camera", "pir", "bot", "stream", "web"]),
+  service: z.enum(SERVICE_NAMES),
   version: z.string().max(32),
   at: epochMs,
   uptimeS: z.number().nonnegative(),

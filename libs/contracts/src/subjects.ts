@@ -36,7 +36,9 @@ export function toDeviceId(hostname: string): string {
   return cleaned === "" ? "picket" : cleaned;
 }
 
-export type ServiceName = "camera" | "pir" | "bot" | "stream" | "web";
+/** Every service that sends heartbeats: the device's five, the hub's failure detector (`fleet`) and the Home Assistant bridge (`ha`). */
+export const SERVICE_NAMES = ["camera", "pir", "bot", "stream", "web", "fleet", "ha"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const subjects = {
   /** One H.264 access unit (Annex-B) per message; metadata in headers (see video.ts). */

@@ -202,6 +202,13 @@ export const timeZoneEntry = {
   defaultDoc: "the system's",
 } satisfies ConfigEntry;
 
+/** Whether this runs a device (its camera and PIR) or a hub that watches many devices. */
+export const roleEntry = {
+  env: "PICKET_ROLE",
+  schema: env.oneOf(["device", "hub"], "device"),
+  doc: "`device`: a camera and its PIR, with its own services. `hub`: many devices report here (as leaf nodes of its NATS); `npm start` runs the hub's NATS, the fleet failure detector, web, stream and a bot for the whole household, and the bot also tells when a device goes offline, comes back or is unwell.",
+} satisfies ConfigEntry;
+
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
 export function opsPortEntry(service: string, def: number) {
   return {

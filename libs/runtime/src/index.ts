@@ -16,3 +16,4 @@ export * from "./media-store.js";
 export * from "./live-token.js";
 export * from "./pairing.js";
 export * from "./paired-chats.js";
+export * from "./device-directory.js";

@@ -25,6 +25,8 @@ export interface AlertConsumerDeps<E extends { id: string; device: string }> {
   metrics: ServiceMetrics;
   /** The events taken: `picket.<device>.events.<kind>`, each checked against `schema`. */
   kind: string;
+  /** `fleet`: every device's events of this kind (a hub's bot), not just `device`'s. */
+  scope?: "device" | "fleet";
   schema: z.ZodType<E>;
   /**
    * Handles one event; `signal` aborts when the service stops. With `concurrency` above 1
@@ -52,8 +54,9 @@ const NS_PER_MS = 1_000_000;
 export function createAlertConsumer<E extends { id: string; device: string }>(deps: AlertConsumerDeps<E>) {
   const { nc, device } = deps;
   const log = deps.log.child({ module: deps.kind === "presence" ? "alerts" : `alerts-${deps.kind}` });
-  const durable = deps.kind === "presence" ? `bot-alerts-${device}` : `bot-${deps.kind}-${device}`;
-  const filter = subjects.event(device, deps.kind);
+  const fleet = deps.scope === "fleet";
+  const durable = deps.kind === "presence" && !fleet ? `bot-alerts-${device}` : `bot-${deps.kind}-${fleet ? "fleet" : device}`;
+  const filter = subjects.event(fleet ? "*" : device, deps.kind);
   const stopping = new AbortController();
   let js: JetStreamClient | undefined;
   let messages: ConsumerMessages | undefined;
@@ -78,7 +81,7 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
     let event: E;
     try {
       event = decodeJson(deps.schema, m.data, m.subject);
-      if (event.device !== device) throw new Error(`event of device "${event.device}" on this device's subject`);
+      if (!fleet && event.device !== device) throw new Error(`event of device "${event.device}" on this device's subject`);
     } catch (err) {
       reportBadMessage({ log, metrics: deps.metrics }, filter, m, isDecodeError(err) ? err : String(err));
       m.term("malformed event");

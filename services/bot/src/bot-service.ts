@@ -1,5 +1,5 @@
 import { URL } from "node:url";
-import { ClipReply, MediaEvent, PresenceEvent, decodeJson, parseSubject, subjects, type ClipRequest } from "@picket/contracts";
+import { ClipReply, DeviceStatusEvent, MediaEvent, PresenceEvent, decodeJson, parseSubject, subjects, type ClipRequest } from "@picket/contracts";
 import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
@@ -14,6 +14,7 @@ import { openNotifications, type Notifications } from "./notifications.js";
 import { openPairedChats, type PairedChats } from "@picket/runtime";
 import { recentAlerts } from "./recent-events.js";
 import { plain } from "./caption.js";
+import { deviceStatusMessage } from "./device-status-text.js";
 import type { TelegramCallError } from "./telegram-errors.js";
 
 export interface BotServiceDeps {
@@ -41,6 +42,8 @@ export interface BotServiceDeps {
   storedMedia?: (name: string) => Promise<Uint8Array | undefined>;
   /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
   storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
+  /** A hub's bot: the household also hears when a device goes offline, comes back or is unwell (the fleet service's events). */
+  fleet?: boolean;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
   onFatal: (err: TelegramCallError) => void;
 }
@@ -124,6 +127,21 @@ export function createBotService(deps: BotServiceDeps) {
   };
   let telegram: TelegramBot | undefined;
   let clips: AlertConsumer<MediaEvent> | undefined;
+  let statuses: AlertConsumer<DeviceStatusEvent> | undefined;
+
+  /** A device's new state, as a message to every paired chat. A chat that cannot be reached is logged and skipped. */
+  const sendStatus = async (event: DeviceStatusEvent, signal: AbortSignal): Promise<AlertDecision> => {
+    const tg = telegram;
+    if (tg === undefined) return { ack: false, delayMs: 1_000 };
+    const { text, quiet } = deviceStatusMessage(event, deps.timeZone);
+    const chats = paired.ids();
+    const silent = quiet || silentNow();
+    const results = await Promise.allSettled(chats.map((chat) => tg.sendText(chat, text, signal, undefined, undefined, { silent })));
+    const failed = chats.filter((_, i) => results[i]?.status === "rejected");
+    if (signal.aborted && failed.length > 0) return { ack: false, delayMs: 0 };
+    log[failed.length > 0 ? "warn" : "info"]({ eventId: event.id, device: event.device, state: event.state, chats: chats.length, failed }, `device ${event.state} news sent`);
+    return { ack: true };
+  };
 
   /**
    * An event's clip, as a video replying to its alert photo in each chat that has it. It
@@ -290,6 +308,10 @@ export function createBotService(deps: BotServiceDeps) {
         clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: sendClip, concurrency: ALERT_CONCURRENCY });
         await clips.prepare();
       }
+      if (deps.fleet === true) {
+        statuses = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "device", scope: "fleet", schema: DeviceStatusEvent, handle: sendStatus });
+        await statuses.prepare();
+      }
       telegram = tg;
       heartbeats = nc.subscribe(subjects.heartbeatsAll(), {
         callback: (_err, m) => {
@@ -300,17 +322,20 @@ export function createBotService(deps: BotServiceDeps) {
       const { username } = await tg.start();
       await consumer.start();
       await clips?.start();
+      await statuses?.start();
       log.info({ username, apiRoot: new URL(deps.apiRoot).origin, chats: paired.ids().length }, telegram.state === "webhook" ? "bot taking updates by webhook; alerts on" : "bot polling for updates; alerts on");
     },
     async stop(): Promise<void> {
       // No more events taken, then the sends in progress cancelled: their events go back to the stream.
       await consumer?.close();
       await clips?.close();
+      await statuses?.close();
       outbox?.stop();
       heartbeats?.unsubscribe();
       await telegram?.stop();
       await consumer?.stop();
       await clips?.stop();
+      await statuses?.stop();
       household?.stop();
       notifications?.stop();
       pairedStore?.stop();

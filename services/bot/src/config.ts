@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfig, env, publicUrlEntry, opsPortEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, publicUrlEntry, opsPortEntry, roleEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 import { parseChatList } from "./chat-guard.js";
 import { isValidSecretToken } from "./webhook.js";
 
@@ -26,6 +26,7 @@ export const botConfig = {
     doc: "Comma-separated chat ids paired at start, besides those paired with a code (npm run bot -- pair); groups are negative. Messages from other chats are ignored and their id logged.",
     defaultDoc: "none",
   },
+  role: roleEntry,
   timeZone: timeZoneEntry,
   uploadTimeoutMs: {
     env: "PICKET_TELEGRAM_UPLOAD_TIMEOUT_MS",

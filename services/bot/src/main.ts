@@ -14,6 +14,7 @@ await runMain(log, lc, async () => {
     metrics,
     device: cfg.deviceId,
     ...cfg,
+    fleet: cfg.role === "hub",
     settings: await openSettings(nc),
     botState: await openBotState(nc),
     ...(() => {

@@ -7,7 +7,7 @@ import { VERSION, natsErrors, type Logger, type NatsConnection } from "@picket/r
 import { isDocsUrl, registerApiDocs } from "./api-docs.js";
 import { registerAuth, type Auth } from "./auth/auth-plugin.js";
 import { deviceParams, errorBody } from "./auth/http.js";
-import type { DeviceDirectory } from "./device-directory.js";
+import type { DeviceDirectory } from "@picket/runtime";
 import type { EventFeed } from "./events/event-feed.js";
 import { eventRoutes } from "./events/event-routes.js";
 import { hlsLinkRoutes } from "./hls-links.js";

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { commonConfig, env, opsPortEntry, publicUrlEntry, liveSecretEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, opsPortEntry, publicUrlEntry, liveSecretEntry, roleEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 
 /** `a.b.c.d[/n]` or an IPv6 address or range, comma-separated; empty: trust no proxy. */
 export function parseTrustedProxies(raw: string): string[] {
@@ -37,6 +37,7 @@ export const webConfig = {
     defaultDoc: "none",
   },
   opsPort: opsPortEntry("web", 9104),
+  role: roleEntry,
   timeZone: timeZoneEntry,
   streamUrl: {
     env: "PICKET_STREAM_URL",

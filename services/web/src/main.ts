@@ -1,8 +1,7 @@
 import { Heartbeat, subjects } from "@picket/contracts";
-import { VERSION, bootService, openSecrets, resolveLiveSecret, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
+import { DeviceDirectory, VERSION, bootService, openSecrets, resolveLiveSecret, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
 import { buildApp } from "./app.js";
 import { webConfig } from "./config.js";
-import { DeviceDirectory } from "./device-directory.js";
 import { startEventFeed } from "./events/event-feed.js";
 import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
@@ -15,8 +14,10 @@ await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-web-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
   const link = watchConnection(nc);
-  const directory = new DeviceDirectory(cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5));
-  const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => directory.record(hb, Date.now()), { log, metrics });
+  // A hub lists the devices that report to it, not itself (its own services beat too).
+  const hub = cfg.role === "hub";
+  const directory = new DeviceDirectory(hub ? undefined : cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5), undefined, hub ? 5_000 : 1_000);
+  const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => (hub && hb.device === cfg.deviceId ? undefined : directory.record(hb, Date.now())), { log, metrics });
   lc.add("heartbeats", () => beats.unsubscribe());
   const liveSecret = await resolveLiveSecret(await openSecrets(nc), cfg.liveSecret);
   const token = viewerTokens(liveSecret);

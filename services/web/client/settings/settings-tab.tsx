@@ -12,10 +12,11 @@ import { TelegramSection } from "./telegram.js";
 import { UsersSection } from "./users.js";
 import { ZonesSection } from "./zones.js";
 
-/** Settings: per device (from `#/settings/<device>`, else this device), then the household's. */
+/** Settings: per device (from `#/settings/<device>`, else this device, else on a hub the first device), then the household's. */
 export function SettingsTab({ fleet, session, device }: { fleet: DeviceList; session: Session; device: string | undefined }) {
   const admin = session.user.role === "admin";
-  const id = device !== undefined && fleet.devices.some((d) => d.id === device) ? device : fleet.self;
+  const listed = (d: string | undefined) => d !== undefined && fleet.devices.some((x) => x.id === d);
+  const id = listed(device) ? (device as string) : listed(fleet.self) ? fleet.self : (fleet.devices[0]?.id ?? fleet.self);
   const [settings, setSettings] = useState<DeviceSettings | undefined>(undefined);
   const [error, setError] = useState("");
   const [reads, setReads] = useState(0);

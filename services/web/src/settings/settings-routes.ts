@@ -13,7 +13,7 @@ import {
   settingsKeys,
 } from "@picket/contracts";
 import { openSettings, type KV, type Logger, type NatsConnection } from "@picket/runtime";
-import type { DeviceDirectory } from "../device-directory.js";
+import type { DeviceDirectory } from "@picket/runtime";
 import { armingSummary, pirReport } from "./arming-summary.js";
 import {
   DeviceListAnswer,

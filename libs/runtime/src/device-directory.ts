@@ -36,24 +36,28 @@ export function cameraProblem(vitals: Record<string, number>, frameStaleMs = FRA
 }
 
 /**
- * What the web UI knows of devices, from their heartbeats. A device is online while any
- * service's heartbeat is younger than `offlineAfterMs`, and degraded while it lives but its
- * camera does not (see DeviceView.state). Pure: time is passed in.
+ * What is known of devices from their heartbeats (the web's Devices tab, the hub's failure
+ * detector). A device is online while any service's heartbeat is younger than
+ * `offlineAfterMs`, and degraded while it lives but its camera does not (see
+ * DeviceView.state). Pure: time is passed in.
  */
 export class DeviceDirectory {
   private readonly beats = new Map<string, Map<ServiceName, Beat>>();
 
   constructor(
-    private readonly ownDevice: string,
+    /** The device this runs on, listed first even before its first heartbeat; none on a hub's detector. */
+    private readonly ownDevice: string | undefined,
     /** A service whose heartbeat is this old is silent; a device with only such ones is offline. */
     readonly offlineAfterMs: number,
     private readonly frameStaleMs = FRAME_STALE_MS,
+    /** A bound against a flood of made-up device ids: devices past it are not recorded. */
+    private readonly maxDevices = 1000,
   ) {}
 
   record(hb: Heartbeat, receivedAt: number): void {
     let services = this.beats.get(hb.device);
     if (services === undefined) {
-      if (this.beats.size >= 1000) return; // a bound against a flood of made-up device ids
+      if (this.beats.size >= this.maxDevices) return;
       services = new Map();
       this.beats.set(hb.device, services);
     }
@@ -62,12 +66,17 @@ export class DeviceDirectory {
 
   /** Whether the device has been heard from (the web's own device always counts). */
   has(device: string): boolean {
-    return device === this.ownDevice || this.beats.has(device);
+    return (this.ownDevice !== undefined && device === this.ownDevice) || this.beats.has(device);
+  }
+
+  /** The devices heard from (not the own device unless it was). */
+  heard(): IterableIterator<string> {
+    return this.beats.keys();
   }
 
   /** Every device: the web's own first, then the others by name. */
   list(now: number): DeviceView[] {
-    const ids = new Set([this.ownDevice, ...this.beats.keys()]);
+    const ids = new Set([...(this.ownDevice === undefined ? [] : [this.ownDevice]), ...this.beats.keys()]);
     return [...ids].sort((a, b) => (a === this.ownDevice ? -1 : b === this.ownDevice ? 1 : a.localeCompare(b))).map((id) => this.viewOf(id, now));
   }
 
