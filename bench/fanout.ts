@@ -26,7 +26,7 @@ import { metricTotal } from "../test/support/bus.js";
 import { freePort } from "../test/support/ports.js";
 import { viewerQuery } from "../test/support/services.js";
 import { startStack } from "../test/support/stack.js";
-import { childrenOf, findNatsServer, memory } from "./lib/proc.js";
+import { childrenOf, cpuMs, findNatsServer, machineBusyMs, memory } from "./lib/proc.js";
 import { percentile, report, summary } from "./lib/result.js";
 
 const VIEWERS = Number(process.env.PICKET_BENCH_VIEWERS ?? 200);
@@ -102,25 +102,6 @@ async function main(): Promise<void> {
     const at = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number);
     return { n: values.length, p50: at(50), p95: at(95), p99: at(99), max: round(sorted[sorted.length - 1] as number), min: round(sorted[0] as number) };
   };
-  const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim() || 100);
-  /** CPU time the whole machine has spent busy (all cores, everything but idle and iowait), ms. */
-  const machineBusyMs = (): number => {
-    const f = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return (total - (f[3] ?? 0) - (f[4] ?? 0)) * TICK_MS;
-  };
-  /** CPU time (user + system) of a process so far, ms; undefined when it is gone. */
-  const cpuMs = (pid: number | undefined): number | undefined => {
-    if (pid === undefined) return undefined;
-    try {
-      const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-      return (Number(f[11]) + Number(f[12])) * TICK_MS;
-    } catch {
-      return undefined;
-    }
-  };
-
   // The 2 Mbit/s source: noise, looped by the camera's file source.
   const dir = mkdtempSync(join(tmpdir(), "picket-fanout-"));
   const clip = join(dir, "noise.mp4");

@@ -40,7 +40,7 @@ import { freePort } from "../test/support/ports.js";
 import { startStack } from "../test/support/stack.js";
 import { decodeToI420, matchFrames, sequentialShare, ssim, thumb, type Ssim } from "./lib/frame-match.js";
 import { startMotion, type MotionDaemon } from "./lib/motion-daemon.js";
-import { childrenOf, findNatsServer } from "./lib/proc.js";
+import { childrenOf, cpuMs, findNatsServer, machineBusyMs } from "./lib/proc.js";
 import { report, summary } from "./lib/result.js";
 import { startRtspSource } from "./lib/rtsp-source.js";
 
@@ -202,23 +202,6 @@ async function waitFor(what: string, ok: () => boolean, ms: number): Promise<voi
 // ---------------------------------------------------------------------------------------------
 // /proc
 // ---------------------------------------------------------------------------------------------
-const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim() || 100);
-/** CPU time (user + system, all threads) of a process so far, ms; undefined when it is gone. */
-function cpuMs(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    return (Number(f[11]) + Number(f[12])) * TICK_MS;
-  } catch {
-    return undefined;
-  }
-}
-function machineBusyMs(): number {
-  const f = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-  return (f.slice(0, 8).reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0)) * TICK_MS;
-}
-
 async function main(): Promise<void> {
   ensureDebianPackages(DEBIAN);
   const dir = mkdtempSync(join(tmpdir(), "picket-vs-motion-"));

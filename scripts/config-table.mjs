@@ -1,6 +1,6 @@
 // Prints the PICKET_ variables of every service as a Markdown table (for the README).
 // Run after `npm run build`: node scripts/config-table.mjs
-const services = ["camera", "pir", "bot", "stream", "web", "fleet"];
+const services = ["camera", "pir", "bot", "stream", "web", "fleet", "ha"];
 const rows = new Map();
 for (const name of services) {
   const mod = await import(`../services/${name}/dist/config.js`);

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 want=(ffmpeg nats-server)
 # The tests also need a browser, and iptables to cut a network silently (test/faults).
-[ "${1:-}" = "--with-browser" ] && want+=(chromium iptables)
+[ "${1:-}" = "--with-browser" ] && want+=(chromium iptables prometheus mosquitto)
 missing=()
 for cmd in "${want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("$cmd")

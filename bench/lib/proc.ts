@@ -1,4 +1,5 @@
 // Process figures from /proc (Linux): resident memory and process discovery.
+import { spawnSync } from "node:child_process";
 import { readFileSync, readdirSync } from "node:fs";
 
 export interface Memory {
@@ -89,4 +90,24 @@ export function findNatsServer(port: number): number | undefined {
     if (i >= 0 && args[i + 1] === String(port)) return pid;
   }
   return undefined;
+}
+
+const TICK_MS = 1000 / Number(spawnSync("getconf", ["CLK_TCK"]).stdout?.toString().trim() || 100);
+
+/** CPU time (user + system, all threads) of a process so far, ms; undefined when it is gone. */
+export function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = text.slice(text.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) * TICK_MS;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time the whole machine has spent busy (all cores, everything but idle and iowait), ms. */
+export function machineBusyMs(): number {
+  const f = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+  return (f.slice(0, 8).reduce((a, b) => a + b, 0) - (f[3] ?? 0) - (f[4] ?? 0)) * TICK_MS;
 }

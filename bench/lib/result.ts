@@ -28,7 +28,9 @@ const round = (n: number) => Math.round(n * 100) / 100;
 export function summary(values: number[]): { n: number; p50?: number; p95?: number; p99?: number; max?: number; min?: number } {
   if (values.length === 0) return { n: 0 };
   const r = (n: number) => Math.round(n * 10) / 10;
-  return { n: values.length, p50: r(percentile(values, 50)), p95: r(percentile(values, 95)), p99: r(percentile(values, 99)), max: r(Math.max(...values)), min: r(Math.min(...values)) };
+  const sorted = Float64Array.from(values).sort();
+  const at = (p: number) => r(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number);
+  return { n: values.length, p50: at(50), p95: at(95), p99: at(99), max: r(sorted[sorted.length - 1] as number), min: r(sorted[0] as number) };
 }
 
 /** Prints the figure (and its details, unless `printDetails` is false) and writes bench/results/<name>.json. */

@@ -209,6 +209,13 @@ export const roleEntry = {
   doc: "`device`: a camera and its PIR, with its own services. `hub`: many devices report here (as leaf nodes of its NATS); `npm start` runs the hub's NATS, the fleet failure detector, web, stream and a bot for the whole household, and the bot also tells when a device goes offline, comes back or is unwell.",
 } satisfies ConfigEntry;
 
+/** A hub's limit of silence: the fleet detector's offline (alerts) and the hub's Devices tab agree on it. */
+export const fleetOfflineEntry = {
+  env: "PICKET_FLEET_OFFLINE_MS",
+  schema: env.int(6_000, 1_000, 600_000),
+  doc: "Hub: a device none of whose services has sent a heartbeat for this long is offline (an alert, and `offline` in Devices). Keep it at least 3 heartbeats (PICKET_HEARTBEAT_MS of the devices).",
+} satisfies ConfigEntry;
+
 /** The ops port (/healthz, /metrics) of one service; 0 picks a free one. */
 export function opsPortEntry(service: string, def: number) {
   return {

@@ -40,8 +40,11 @@ export interface AlertConsumerDeps<E extends { id: string; device: string }> {
   updateLock?: UpdateLock;
 }
 
-/** How long the server waits for an ack before redelivering; kept alive with `working()` while sending. */
-const ACK_WAIT_MS = 60_000;
+/**
+ * How long the server waits for an ack before redelivering; kept alive with `working()` while
+ * sending. It is also how long an alert taken by a bot replica that died waits for the next.
+ */
+const ACK_WAIT_MS = 15_000;
 const NS_PER_MS = 1_000_000;
 
 /**

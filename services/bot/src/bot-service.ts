@@ -1,6 +1,6 @@
 import { URL } from "node:url";
 import { ClipReply, DeviceStatusEvent, MediaEvent, PresenceEvent, decodeJson, parseSubject, subjects, type ClipRequest } from "@picket/contracts";
-import { Counter, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
+import { Counter, Histogram, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
@@ -67,11 +67,19 @@ const TRIGGER_FRAME_TIMEOUT_MS = 500;
  * and people in those chats can ask for a photo with /ping. Start order: the durable
  * consumer exists first (so no event is missed), then Telegram polling, then events flow.
  */
+export type BotService = ReturnType<typeof createBotService>;
+
 export function createBotService(deps: BotServiceDeps) {
   const { nc, device } = deps;
   const log = deps.log.child({ module: "bot" });
   const link = watchConnection(nc);
   const alerts = new Counter({ name: "picket_bot_alerts_total", help: "Presence alerts handled, by outcome", labelNames: ["result"] as const, registers: [deps.metrics.registry] });
+  const alertLatency = new Histogram({
+    name: "picket_bot_alert_seconds",
+    help: "From the input that raised a presence event (its time, the device's clock) to its alert in every paired chat",
+    buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30, 60],
+    registers: [deps.metrics.registry],
+  });
   const snapshot = (signal: AbortSignal, of = device) => takeSnapshot(natsSnapshotRequest(nc, of), { ...SNAPSHOT, signal });
   const directory = new DeviceDirectory(device);
   let heartbeats: Subscription | undefined;
@@ -244,6 +252,8 @@ export function createBotService(deps: BotServiceDeps) {
       }
       delivered++;
       lastAlert = event;
+      // A redelivery after a restart counts from the event too: that alert was that late.
+      if (out.sentTo.length > 0) alertLatency.observe(Math.max(0, Date.now() - event.at) / 1000);
       alerts.inc({ result: out.gaveUp.length > 0 ? "partial" : "delivered" });
       log.info({ eventId: event.id, test: event.test, chats: out.sentTo, already: out.already, gaveUp: out.gaveUp, photo: out.photo, silent, ageMs: Date.now() - event.at }, "alert delivered");
       return { ack: true };

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { z } from "zod";
 import { commonConfig, env, publicUrlEntry, opsPortEntry, roleEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 import { parseChatList } from "./chat-guard.js";
@@ -54,6 +55,21 @@ export const botConfig = {
     doc: "Webhook mode: the port the bot listens on for Telegram's updates.",
   },
   liveUrl: publicUrlEntry,
+  replica: {
+    env: "PICKET_BOT_REPLICA",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1–64 of A–Z a–z 0–9 _ . -")
+      .optional()
+      .transform((v) => v ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 64) || "bot")),
+    doc: "This bot replica's name for the lease that lets one replica at a time talk to Telegram (several bot replicas on a hub). Each replica needs its own; a restarted replica takes its own lease back at once.",
+    defaultDoc: "the host name",
+  },
+  leaseMs: {
+    env: "PICKET_BOT_LEASE_MS",
+    schema: env.int(6_000, 1_500, 120_000),
+    doc: "How long the lease of a replica that died (or lost the bus) holds before another bot replica takes over, ms.",
+  },
   opsPort: opsPortEntry("bot", 9103),
 } satisfies ConfigSpec;
 

@@ -1,38 +1,63 @@
-import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer, watchConnection } from "@picket/runtime";
 import { botConfig, checkBotConfig } from "./config.js";
-import { createBotService } from "./bot-service.js";
+import { createBotService, type BotService } from "./bot-service.js";
 import { openBotState } from "./delivery-log.js";
+import { BotLease, openLeaseStore } from "./lease.js";
 
 const { cfg, log, lc, metrics } = bootService("bot", botConfig, checkBotConfig);
 
 await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-bot-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
-  const bot = createBotService({
-    nc,
+  const link = watchConnection(nc);
+  const settings = await openSettings(nc);
+  const botState = await openBotState(nc);
+  const media = openMediaReader(nc);
+  /** A fresh bot each time this replica takes the lease. */
+  const makeBot = () =>
+    createBotService({
+      nc,
+      log,
+      metrics,
+      device: cfg.deviceId,
+      ...cfg,
+      fleet: cfg.role === "hub",
+      settings,
+      botState,
+      storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal),
+      storedMedia: (name: string) => media.get(name),
+      onFatal: (err) => {
+        log.fatal({ err }, "Telegram stopped working; exiting");
+        void lc.shutdown("telegram failed").then(() => process.exit(1));
+      },
+    });
+  let bot: BotService | undefined;
+  const lease = new BotLease({
+    store: await openLeaseStore(nc, cfg.leaseMs),
+    holder: cfg.replica,
+    ttlMs: cfg.leaseMs,
     log,
-    metrics,
-    device: cfg.deviceId,
-    ...cfg,
-    fleet: cfg.role === "hub",
-    settings: await openSettings(nc),
-    botState: await openBotState(nc),
-    ...(() => {
-      const media = openMediaReader(nc);
-      return {
-        storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal),
-        storedMedia: (name: string) => media.get(name),
-      };
-    })(),
-    onFatal: (err) => {
-      log.fatal({ err }, "Telegram stopped working; exiting");
-      void lc.shutdown("telegram failed").then(() => process.exit(1));
+    onAcquired: async () => {
+      bot = makeBot();
+      await bot.start();
+    },
+    onLost: async () => {
+      const b = bot;
+      bot = undefined;
+      await b?.stop();
+    },
+    onFailure: (err) => {
+      log.fatal({ err }, "bot could not start after taking over the lease; exiting");
+      void lc.shutdown("start-up failed").then(() => process.exit(1));
     },
   });
-  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "bot", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: bot.vitals }));
-  const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health: bot.health, log });
+  const health = () => bot?.health() ?? { ok: link.connected, nats: link.connected, telegram: "standby" };
+  lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "bot", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: () => bot?.vitals() ?? { standby: 1 } }));
+  const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health, log });
   lc.add("ops", ops.close);
-  // Intake last: Telegram polling and alerts start once everything else is up.
-  lc.add("bot", () => bot.stop());
-  await bot.start();
+  // Intake last: Telegram polling and alerts start once everything else is up (and this replica holds the lease).
+  lc.add("bot", () => lease.stop());
+  log.info({ replica: cfg.replica }, "bot replica waiting for the lease");
+  await lease.start();
+  if (!lease.held) log.info({ replica: cfg.replica }, "another bot replica holds the lease: this one stands by");
 });

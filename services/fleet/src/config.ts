@@ -1,12 +1,8 @@
-import { commonConfig, env, opsPortEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, fleetOfflineEntry, opsPortEntry, type ConfigSpec } from "@picket/runtime";
 
 export const fleetConfig = {
   ...commonConfig,
-  offlineAfterMs: {
-    env: "PICKET_FLEET_OFFLINE_MS",
-    schema: env.int(6_000, 1_000, 600_000),
-    doc: "Hub: a device none of whose services has sent a heartbeat for this long is offline (an alert, and `offline` in Devices). Keep it at least 3 heartbeats (PICKET_HEARTBEAT_MS).",
-  },
+  offlineAfterMs: fleetOfflineEntry,
   degradedAfterMs: {
     env: "PICKET_FLEET_DEGRADED_MS",
     schema: env.int(4_000, 0, 600_000),

@@ -88,8 +88,11 @@ export function fleetMetrics(registry: Registry, fleet: FleetSnapshot) {
   perService("picket_fleet_service_rss_bytes", "Resident memory of each service of each device", (s) => s.rssBytes);
   perService("picket_fleet_service_heartbeat_age_seconds", "Seconds since each service of each device was heard", (s) => s.ageMs / 1000);
 
+  const transitions = new Counter({ name: "picket_fleet_transitions_total", help: "Device state changes concluded, by new state", labelNames: ["state"] as const, registers });
+  // Each state's series exists from 0, so Prometheus' increase() counts a hub's first offline too.
+  for (const state of STATES) transitions.inc({ state }, 0);
   return {
-    transitions: new Counter({ name: "picket_fleet_transitions_total", help: "Device state changes concluded, by new state", labelNames: ["state"] as const, registers }),
+    transitions,
     detection: new Histogram({
       name: "picket_fleet_detection_seconds",
       help: "From a device's last heartbeat (its clock) to the hub concluding it offline",

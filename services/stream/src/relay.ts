@@ -1,5 +1,5 @@
 import { Viewer, encodeLiveFrame, wallClockUs, type LiveControl } from "@picket/contracts";
-import { Counter, Gauge, type Logger, type ServiceMetrics } from "@picket/runtime";
+import { Counter, Gauge, Histogram, type Logger, type ServiceMetrics } from "@picket/runtime";
 import { GopCache } from "./gop-cache.js";
 import type { AccessUnit, VideoSources } from "./video-sources.js";
 import type { BackpressureMarks, ViewerSocket } from "@picket/contracts";
@@ -42,6 +42,7 @@ export class Relay {
   private readonly skips: Counter;
   private skipCount = 0;
   private readonly viewersGauge: Gauge;
+  private readonly liveLatency: Histogram<"device">;
 
   constructor(private readonly opts: RelayOptions) {
     this.log = opts.log.child({ module: "relay" });
@@ -49,6 +50,14 @@ export class Relay {
     const registers = [opts.metrics.registry];
     this.skips = new Counter({ name: "picket_stream_viewer_skips_total", help: "Times a slow viewer skipped to the next keyframe", registers });
     this.viewersGauge = new Gauge({ name: "picket_stream_viewers", help: "Connected viewers", registers });
+    // Labelled by camera: a hub relays many, and its own default `device` label gives way.
+    this.liveLatency = new Histogram({
+      name: "picket_stream_live_latency_seconds",
+      help: "From the camera capturing a frame (its clock) to the stream service sending it to that camera's viewers",
+      labelNames: ["device"] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
   }
 
   /** Adds a viewer; it gets stream info and the cached GOP at once. */
@@ -176,11 +185,13 @@ export class Relay {
       this.broadcast(ch, JSON.stringify({ type: "status", state: "live" } satisfies LiveControl));
     }
     this.armLost(ch);
+    const relayedUs = this.nowUs();
     const frame = {
       key: meta.key,
       seq: meta.seq,
-      wire: encodeLiveFrame({ key: meta.key, seq: meta.seq, ptsUs: meta.ptsUs, capturedUs: meta.capturedUs, relayedUs: this.nowUs() }, data),
+      wire: encodeLiveFrame({ key: meta.key, seq: meta.seq, ptsUs: meta.ptsUs, capturedUs: meta.capturedUs, relayedUs }, data),
     };
+    if (ch.viewers.size > 0) this.liveLatency.observe({ device: ch.device }, Math.max(0, relayedUs - meta.capturedUs) / 1e6);
     ch.gop.push(frame);
     for (const v of ch.viewers) v.offer(frame);
   }

@@ -1,6 +1,6 @@
 import { isIP } from "node:net";
 import { z } from "zod";
-import { commonConfig, env, opsPortEntry, publicUrlEntry, liveSecretEntry, roleEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, fleetOfflineEntry, opsPortEntry, publicUrlEntry, liveSecretEntry, roleEntry, timeZoneEntry, type ConfigSpec } from "@picket/runtime";
 
 /** `a.b.c.d[/n]` or an IPv6 address or range, comma-separated; empty: trust no proxy. */
 export function parseTrustedProxies(raw: string): string[] {
@@ -38,6 +38,7 @@ export const webConfig = {
   },
   opsPort: opsPortEntry("web", 9104),
   role: roleEntry,
+  fleetOfflineMs: fleetOfflineEntry,
   timeZone: timeZoneEntry,
   streamUrl: {
     env: "PICKET_STREAM_URL",

@@ -14,9 +14,10 @@ await runMain(log, lc, async () => {
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-web-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
   const link = watchConnection(nc);
-  // A hub lists the devices that report to it, not itself (its own services beat too).
+  // A hub lists the devices that report to it, not itself (its own services beat too), and
+  // calls one offline when its failure detector does.
   const hub = cfg.role === "hub";
-  const directory = new DeviceDirectory(hub ? undefined : cfg.deviceId, Math.max(10_000, cfg.heartbeatMs * 5), undefined, hub ? 5_000 : 1_000);
+  const directory = new DeviceDirectory(hub ? undefined : cfg.deviceId, hub ? cfg.fleetOfflineMs : Math.max(10_000, cfg.heartbeatMs * 5), undefined, hub ? 5_000 : 1_000);
   const beats = subscribeJson(nc, subjects.heartbeatsAll(), Heartbeat, (hb) => (hub && hb.device === cfg.deviceId ? undefined : directory.record(hb, Date.now())), { log, metrics });
   lc.add("heartbeats", () => beats.unsubscribe());
   const liveSecret = await resolveLiveSecret(await openSecrets(nc), cfg.liveSecret);

@@ -1,17 +1,30 @@
-import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { isConfigError } from "@picket/runtime";
 import { SupervisedChild, type ChildSpec } from "./child.js";
+import { prepareNats } from "./launch-nats.js";
 import { formatLogLine, natsLine } from "./log-format.js";
+import { dataDirOf, loadStackConfig, type StackConfig } from "./stack-config.js";
 
 /**
  * `npm start`: the whole device stack on one machine, as docker-compose runs it on a Pi. A
- * nats-server with JetStream (unless PICKET_NATS_URL names one), then camera, pir, bot,
- * stream and web, each started once the one before is ready; Ctrl-C stops them in reverse.
+ * nats-server with JetStream (unless PICKET_NATS_URL names one; joined to a hub when
+ * PICKET_HUB_URL is set), then camera, pir, bot, stream and web, each started once the one
+ * before is ready; Ctrl-C stops them in reverse. With PICKET_ROLE=hub: the hub's nats-server
+ * (devices join it as leaf nodes), then the fleet failure detector, bot, stream and web. With
+ * PICKET_MQTT_URL, the Home Assistant bridge last.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+let cfg: StackConfig;
+try {
+  cfg = loadStackConfig(process.env);
+} catch (err) {
+  process.stderr.write(`${isConfigError(err) ? err.message : String(err)}\n`);
+  process.exit(2);
+}
+const dataDir = dataDirOf(cfg, root);
 const color = process.stdout.isTTY === true && process.env.NO_COLOR === undefined;
-const json = process.env.PICKET_LOG_FORMAT === "json";
+const json = cfg.logFormat === "json";
 const print = (name: string, line: string) => {
   const entry = name === "nats" ? natsLine(line) : line;
   if (entry !== undefined) process.stdout.write(`${json ? entry : formatLogLine(name, entry, color)}\n`);
@@ -21,27 +34,32 @@ const warn = (name: string, msg: string) => print(name, JSON.stringify({ level: 
 
 const specs: ChildSpec[] = [];
 const env: Record<string, string> = {};
-if (process.env.PICKET_NATS_URL === undefined || process.env.PICKET_NATS_URL === "") {
-  const store = join(process.env.PICKET_DATA_DIR ?? join(root, "data"), "nats");
-  mkdirSync(store, { recursive: true });
-  const port = process.env.PICKET_NATS_PORT ?? "4222";
-  // nats-server exits 0 on SIGINT (1 on SIGTERM).
-  specs.push({ name: "nats", cmd: "nats-server", args: ["-a", "127.0.0.1", "-p", port, "-js", "-sd", store, "-n", "picket"], ready: /Server is ready/, stopSignal: "SIGINT", restart: false });
-  env.PICKET_NATS_URL = `nats://127.0.0.1:${port}`;
+if (cfg.natsUrl === undefined) {
+  try {
+    const nats = prepareNats(cfg, dataDir);
+    specs.push(nats.spec);
+    env.PICKET_NATS_URL = nats.url;
+    for (const note of nats.notes) say("stack", note);
+  } catch (err) {
+    warn("stack", (err as Error).message);
+    process.exit(2);
+  }
+} else if (cfg.hubUrl !== undefined || cfg.role === "hub") {
+  warn("stack", "PICKET_HUB_URL and PICKET_ROLE=hub configure the NATS server npm start runs; with PICKET_NATS_URL set, configure the hub link on that server");
 }
 env.PICKET_EXIT_WITH_PARENT = "1";
 // The pir service's outbox of events not yet stored (a broker outage) lives beside the bus's data.
-if ((process.env.PICKET_OUTBOX_DIR ?? "") === "") env.PICKET_OUTBOX_DIR = join(process.env.PICKET_DATA_DIR ?? join(root, "data"), "outbox");
+if ((process.env.PICKET_OUTBOX_DIR ?? "") === "") env.PICKET_OUTBOX_DIR = join(dataDir, "outbox");
 // No PICKET_LIVE_SECRET here: the web and stream services share one kept in the bus, so HLS
 // links handed to players outlive a restart.
 const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: process.execPath, args: [join(root, "services", name, "dist", "main.js")], env, ready });
-specs.push(
-  service("camera", /"msg":"camera starting"/),
-  service("pir", /"msg":"(simulated PIR|PIR on GPIO)/),
-  service("bot", /"msg":"bot (polling|off)/),
-  service("stream", /"msg":"serving viewers/),
-  service("web", /"msg":"web UI on/),
-);
+// A hub has no camera or PIR of its own.
+if (cfg.role !== "hub") specs.push(service("camera", /"msg":"camera starting"/), service("pir", /"msg":"(simulated PIR|PIR on GPIO)/));
+// A hub's failure detector first: it holds back its verdicts until every device had its time to be heard.
+if (cfg.role === "hub") specs.push(service("fleet", /"msg":"fleet watching/));
+specs.push(service("bot", /"msg":"bot (polling|off)/), service("stream", /"msg":"serving viewers/), service("web", /"msg":"web UI on/));
+// Home Assistant (MQTT discovery), where a broker is named.
+if ((process.env.PICKET_MQTT_URL ?? "") !== "") specs.push(service("ha", /"msg":"Home Assistant bridge (on|off)/));
 
 const children = specs.map((spec) => ({ spec, child: new SupervisedChild(spec, print, warn) }));
 let shuttingDown = false;

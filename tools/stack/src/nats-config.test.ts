@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deviceNatsConfig } from "./nats-config.js";
+import { HUB_LOCAL_USER, deviceInboxPrefix, deviceNatsConfig, devicePermissions, hubNatsConfig, type HubNatsOptions } from "./nats-config.js";
 
 describe("deviceNatsConfig", () => {
   it("runs the device's own bus with JetStream, and no hub link unless asked", () => {
@@ -20,5 +20,54 @@ describe("deviceNatsConfig", () => {
   it("quotes what it is given, so a name cannot add configuration", () => {
     const text = deviceNatsConfig({ host: "127.0.0.1", port: 4222, storeDir: '/d"\nauthorization { }', serverName: "door" });
     expect(text.split("\n").filter((l) => l.startsWith("authorization"))).toEqual([]);
+  });
+});
+
+describe("devicePermissions", () => {
+  it("lets a device send only its own subjects and answers, and receive only what is addressed to it", () => {
+    const p = devicePermissions("door");
+    expect(p.publish).toEqual(["picket.door.>", "_INBOX.>"]);
+    expect(p.subscribe).toEqual(["picket.door.>", `${deviceInboxPrefix("door")}.>`, "$JS.door.API.>", "$JS.FC.>"]);
+    // Nothing of another device, no hub inbox (other devices' answers), no ack subject (no domain in it).
+    expect([...p.publish, ...p.subscribe].some((s) => s.startsWith("picket.*") || s === ">" || s.startsWith("$JS.ACK"))).toBe(false);
+    expect(p.subscribe).not.toContain("_INBOX.>");
+  });
+});
+
+describe("hubNatsConfig", () => {
+  const hash = `$2b$08$${"a".repeat(53)}`;
+  const base: HubNatsOptions = { host: "127.0.0.1", port: 4222, storeDir: "/data/nats", httpPort: 8222, leaf: { host: "0.0.0.0", port: 7422 }, pidFile: "/data/hub/nats.pid", devices: [] };
+
+  it("runs JetStream in the hub domain, a loopback client port for its own services and a leaf listener", () => {
+    const text = hubNatsConfig(base);
+    expect(text).toContain('domain: "hub"');
+    expect(text).toContain('host: "127.0.0.1"\nport: 4222');
+    expect(text).toContain('leafnodes {\n  host: "0.0.0.0"\n  port: 7422\n}');
+    expect(text).toContain(`no_auth_user: "${HUB_LOCAL_USER}"`);
+    expect(text).toContain(`{ user: "${HUB_LOCAL_USER}", allowed_connection_types: ["STANDARD"] }`);
+    expect(text).toContain('pid_file: "/data/hub/nats.pid"');
+    expect(text).toContain('http: "127.0.0.1:8222"');
+  });
+
+  it("has one leaf-only user per device, with its hash and its own permissions", () => {
+    const text = hubNatsConfig({ ...base, devices: [{ id: "door", passwordHash: hash }, { id: "shed", passwordHash: hash }] });
+    const door = text.split("\n").find((l) => l.includes('user: "door"')) ?? "";
+    expect(door).toContain(`password: "${hash}"`);
+    expect(door).toContain('allowed_connection_types: ["LEAFNODE"]');
+    expect(door).toContain('publish: { allow: ["picket.door.>", "_INBOX.>"] }');
+    expect(door).toContain('subscribe: { allow: ["picket.door.>", "_INBOX_door.>", "$JS.door.API.>", "$JS.FC.>"] }');
+    expect(text).toContain('user: "shed"');
+  });
+
+  it("refuses what nats-server would reject or misread, instead of writing it", () => {
+    expect(() => hubNatsConfig({ ...base, devices: [{ id: "door", passwordHash: "plain-password" }] })).toThrow(/not a bcrypt hash/);
+    expect(() => hubNatsConfig({ ...base, devices: [{ id: "hub", passwordHash: hash }] })).toThrow(/JetStream domain/);
+    expect(() => hubNatsConfig({ ...base, devices: [{ id: "a.b", passwordHash: hash }] })).toThrow(/not a device id/);
+    expect(() => hubNatsConfig({ ...base, devices: [{ id: "door", passwordHash: hash }, { id: "door", passwordHash: hash }] })).toThrow(/twice/);
+  });
+
+  it("quotes what it is given, so a path cannot add configuration", () => {
+    const text = hubNatsConfig({ ...base, storeDir: '/d"\nauthorization { }', pidFile: '/p"\nno_auth_user: "x"' });
+    expect(text.split("\n").filter((l) => l.startsWith("authorization") || l.startsWith("no_auth_user")).length).toBe(2);
   });
 });

@@ -1,0 +1,109 @@
+// Past one hub machine: the hub's NATS is a cluster of three servers and the bot runs as two
+// replicas, each on its own server. Only the replica holding the lease (a key in a KV bucket
+// whose entries expire) talks to Telegram. The holder is killed with SIGKILL while the PIR
+// keeps raising alarms: the other replica takes over within the lease, and every alarm reaches
+// every chat exactly once.
+import { afterAll, describe, expect, it } from "vitest";
+import { jetstreamManager } from "@picket/runtime";
+import { QUICK_PRESENCE, TOKEN } from "../support/bot.js";
+import { testBus } from "../support/bus.js";
+import { PirPulser, ledger, now, presenceOver, waitForDelivery } from "../support/faults.js";
+import { startNats, type NatsServer } from "../support/nats.js";
+import { freePort, waitFor } from "../support/ports.js";
+import { recordReliability } from "../support/reliability.js";
+import { ServiceProcess, baseEnv } from "../support/services.js";
+import { READY } from "../support/stack.js";
+import { startTelegramApi } from "../support/telegram-api.js";
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const CHATS = ["111", "333"];
+const LEASE_MS = 3_000;
+const PULSE_EVERY_MS = 2_500;
+
+/** Three nats-servers in one JetStream cluster, on loopback. */
+async function startCluster(): Promise<NatsServer[]> {
+  const routes = [await freePort(), await freePort(), await freePort()];
+  const nodes: NatsServer[] = [];
+  for (const [i, own] of routes.entries()) {
+    const node = await startNats({
+      config: (port, store) =>
+        [
+          `server_name: "hub-${i + 1}"`,
+          `host: "127.0.0.1"`,
+          `port: ${port}`,
+          `jetstream { store_dir: ${JSON.stringify(store)} }`,
+          `cluster { name: "picket-hub", host: "127.0.0.1", port: ${own}, routes: [${routes.filter((p) => p !== own).map((p) => `"nats-route://127.0.0.1:${p}"`).join(", ")}] }`,
+        ].join("\n"),
+    });
+    cleanups.push(() => node.dispose());
+    nodes.push(node);
+  }
+  // JetStream answers once the three have elected a meta leader.
+  const nc = await testBus((nodes[0] as NatsServer).url, "cluster-check");
+  await waitFor("the cluster's JetStream", async () => (await jetstreamManager(nc).then((m) => m.getAccountInfo()).catch(() => undefined)) ?? undefined, 30_000, 250);
+  await nc.close();
+  return nodes;
+}
+
+describe("two bot replicas on a three-server hub cluster", () => {
+  it("lets one talk to Telegram; when it is killed the other takes over, and no alert is lost or sent twice", async () => {
+    const [n1, n2, n3] = (await startCluster()) as [NatsServer, NatsServer, NatsServer];
+    const api = await startTelegramApi(TOKEN);
+    cleanups.push(() => api.close());
+    const device = `door-${Math.random().toString(36).slice(2, 6)}`;
+    const common = { ...QUICK_PRESENCE, PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: api.url, PICKET_TELEGRAM_CHATS: CHATS.join(","), PICKET_BOT_LEASE_MS: String(LEASE_MS) };
+    const pir = new ServiceProcess("pir", { ...baseEnv(n1.url, device), ...common, PICKET_PIR_SIM_SIGNAL: "true" });
+    cleanups.push(() => pir.stop());
+    await pir.waitForLog((l) => READY.pir.test(l.msg), 20_000, "pir ready");
+    const replica = (name: string, node: NatsServer) => {
+      const p = new ServiceProcess("bot", { ...baseEnv(node.url, device), ...common, PICKET_BOT_REPLICA: name });
+      cleanups.push(() => p.stop());
+      return p;
+    };
+    const a = replica("a", n2);
+    await a.waitForLog((l) => READY.bot.test(l.msg), 30_000, "replica a polling");
+    const b = replica("b", n3);
+    await b.waitForMsg(/^another bot replica holds the lease/, 30_000);
+    expect(b.logs.some((l) => READY.bot.test(l.msg))).toBe(false);
+
+    const nc = await testBus(n1.url);
+    cleanups.push(() => nc.close());
+    const pulser = new PirPulser(() => pir, PULSE_EVERY_MS).start();
+    cleanups.push(async () => pulser.stop());
+    // Two alarms through replica a, then it dies.
+    const delivered = (p: ServiceProcess) => p.logs.filter((l) => l.msg === "alert delivered").length;
+    await waitFor("two alerts delivered by replica a", () => delivered(a) >= 2 || undefined, 30_000, 100);
+    const killedAt = now();
+    a.signal("SIGKILL");
+    const taken = await b.waitForMsg(/^bot lease taken/, 20_000);
+    const takeoverMs = Date.parse(String(taken.time)) - killedAt;
+    await b.waitForLog((l) => READY.bot.test(l.msg), 20_000, "replica b polling");
+    // Four more alarms through replica b.
+    await waitFor("four more alarms raised", () => pulser.sent >= 8 || undefined, 40_000, 200);
+    pulser.stop();
+    await presenceOver(() => [pir]);
+    await waitForDelivery({ nc, device, pirs: () => [pir], double: api, chats: CHATS, timeoutMs: 60_000 });
+    const l = await ledger(nc, device, [pir], api, CHATS);
+    const started = l.stored.filter((e) => e.state === "started").length;
+    expect(started).toBeGreaterThanOrEqual(6);
+    expect(l.lost).toEqual([]);
+    expect(l.alertsMissing).toEqual(Object.fromEntries(CHATS.map((c) => [c, []])));
+    expect(l.alertsDuplicated).toBe(0);
+    // Replica b sent the alarms after the kill.
+    expect(delivered(b)).toBeGreaterThanOrEqual(3);
+    expect(takeoverMs).toBeLessThanOrEqual(LEASE_MS + 2_000);
+    recordReliability("bot-replica-failover", {
+      kind: "fault",
+      fault: "the bot replica holding the Telegram lease killed with SIGKILL (two replicas, three-server hub cluster) while the PIR raises an alarm every 2.5 s",
+      recoveryMs: Math.round(takeoverMs),
+      measured: "kill → the other replica holds the lease (lease 3 s)",
+      events: started,
+      eventsLost: l.lost.length + Object.values(l.alertsMissing).flat().length,
+      alertsDuplicated: l.alertsDuplicated,
+    });
+  });
+});
