@@ -4,7 +4,7 @@
 // the bot, stream and web. Checked as the household notices it: the hub's Live grid plays all
 // three cameras; a device that loses power is announced offline in Telegram within 10 s and
 // back online when it returns; the hub's own restarts raise no alarm.
-import { DeviceStatusEvent, EVENTS_STREAM, subjects } from "@picket/contracts";
+import { DeviceStatusEvent, EVENTS_STREAM, subjects, type EventPage } from "@picket/contracts";
 import { jetstreamManager, type NatsConnection } from "@picket/runtime";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -37,7 +37,7 @@ const hub: Record<string, ServiceProcess> = {};
 const devices = new Map<string, Stack>();
 
 /** A small camera (2 cores run three of them and a browser) and the simulated PIR. */
-const DEVICE_ENV = { PICKET_CAMERA_WIDTH: "320", PICKET_CAMERA_HEIGHT: "180", PICKET_CAMERA_FPS: "10", PICKET_CAMERA_BITRATE_KBPS: "300" };
+const DEVICE_ENV = { PICKET_CAMERA_WIDTH: "320", PICKET_CAMERA_HEIGHT: "180", PICKET_CAMERA_FPS: "10", PICKET_CAMERA_BITRATE_KBPS: "300", PICKET_PRESENCE_MODE: "pir", PICKET_TZ: "UTC" };
 
 async function startDevice(id: string, natsPort?: number): Promise<Stack> {
   const stack = await startStack({
@@ -144,6 +144,23 @@ describe("a hub watching three devices", () => {
     } finally {
       await browser.close();
     }
+  });
+
+  it("shows a device's alarm in the hub's one Events timeline", async () => {
+    const id = DEVICES[2];
+    const session = await login(web);
+    // From the hub's bus, through the leaf node, to the device's simulated PIR.
+    await nc.request(subjects.pirInject(id), JSON.stringify({ pulseMs: 300 }), { timeout: 5_000 });
+    const entry = await waitFor(
+      `${id}'s alarm in the hub's timeline`,
+      async () => {
+        const page = (await (await session.fetch("/api/events")).json()) as EventPage;
+        return page.events.find((e) => e.device === id && e.triggers.includes("pir"));
+      },
+      20_000,
+      250,
+    );
+    expect(entry.test).toBe(false);
   });
 
   it("announces a device that lost power as offline within 10 s, and back online when it returns", async () => {
