@@ -2,7 +2,8 @@
 #
 #   docker build --build-arg SERVICE=camera -t picket-camera .
 #
-# SERVICE is one of camera, pir, bot, stream, web; docker-compose.yml builds all five.
+# SERVICE is one of camera, pir, bot, stream, web (docker-compose.yml builds these five, a
+# device's stack), fleet (a hub's failure detector) or ha (the Home Assistant bridge).
 # Behind a TLS-intercepting proxy, hand npm the machine's CA bundle as an optional BuildKit
 # secret (never stored in an image):
 #
@@ -53,6 +54,8 @@ COPY services/pir/package.json services/pir/
 COPY services/bot/package.json services/bot/
 COPY services/stream/package.json services/stream/
 COPY services/web/package.json services/web/
+COPY services/fleet/package.json services/fleet/
+COPY services/ha/package.json services/ha/
 COPY tools/stack/package.json tools/stack/
 
 # ---------------------------------------------------------------------------------------
@@ -77,8 +80,8 @@ RUN npm run build
 FROM toolchain AS app
 ARG SERVICE
 RUN case "$SERVICE" in \
-      camera|pir|bot|stream|web) ;; \
-      *) echo "build with --build-arg SERVICE=camera|pir|bot|stream|web (got '$SERVICE')" >&2; exit 1 ;; \
+      camera|pir|bot|stream|web|fleet|ha) ;; \
+      *) echo "build with --build-arg SERVICE=camera|pir|bot|stream|web|fleet|ha (got '$SERVICE')" >&2; exit 1 ;; \
     esac
 
 RUN --mount=type=secret,id=ca,target=/etc/ssl/certs/ca-certificates.crt \
@@ -95,13 +98,18 @@ RUN cp -r "/tmp/built/$SERVICE/dist" "services/$SERVICE/dist" \
     && rm -rf /tmp/built
 
 # ---------------------------------------------------------------------------------------
-# ffmpeg (the camera's only): Debian's ffmpeg, and of it only what the program loads
-# (scripts/docker/ffmpeg-closure.sh says how and why): about 220 MB instead of 500. For
-# every other service this stage is empty and costs nothing.
+# ffmpeg (the camera's only): one ffmpeg program compiled from Debian bookworm's source
+# package with only what the camera uses (H.264 decoding and libx264, MJPEG, FLV, MP4,
+# rawvideo; lavfi, v4l2, RTSP, HTTP(S), files; the test scene's filters), libav* linked in,
+# plus the few libraries it links that the base lacks and the clock's font: 8 MB instead
+# of Debian's 229 MB (the program and its ~200 libraries). The configure line, and how to
+# add a feature to it, are in scripts/docker/ffmpeg-build.sh. The stage takes 2-3 min on
+# 2 cores, and Docker caches it until the base or that script changes. For every other
+# service it is empty and costs nothing.
 FROM ${BASE_IMAGE} AS ffmpeg
 ARG SERVICE
-COPY scripts/docker/ffmpeg-closure.sh /tmp/
-RUN if [ "$SERVICE" = camera ]; then sh /tmp/ffmpeg-closure.sh; else mkdir -p /out; fi
+COPY scripts/docker/ffmpeg-build.sh /tmp/
+RUN if [ "$SERVICE" = camera ]; then sh /tmp/ffmpeg-build.sh; else mkdir -p /out; fi
 
 # ---------------------------------------------------------------------------------------
 # runtime: the same base, the app, and for the camera alone its media tools.
@@ -109,12 +117,16 @@ FROM ${BASE_IMAGE} AS runtime
 ARG SERVICE
 
 # The camera runs ffmpeg for every source and draws the test scene's clock with DejaVu
-# Sans Mono (both from the ffmpeg stage; a one-frame encode checks that nothing it loads is
-# missing). On a Raspberry Pi OS base (see the top of this file: its apt sources name
-# Raspberry Pi's repository) rpicam-apps-lite is installed too and brings rpicam-vid.
+# Sans Mono (both from the ffmpeg stage; a one-frame encode with the clock's filter checks
+# that the program finds every library and the font). On a Raspberry Pi OS base (see the
+# top of this file: its apt sources name Raspberry Pi's repository) rpicam-apps-lite is
+# installed too and brings rpicam-vid.
 COPY --from=ffmpeg /out/ /
 RUN if [ "$SERVICE" = camera ]; then \
-      ldconfig && ffmpeg -hide_banner -loglevel error -f lavfi -i testsrc=size=64x64:rate=1 -frames:v 1 -c:v libx264 -f null - \
+      ldconfig \
+      && ffmpeg -hide_banner -loglevel error -f lavfi \
+           -i color=size=64x64:rate=1,drawtext=fontfile=/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf:text=ok \
+           -frames:v 1 -c:v libx264 -f null - \
       && if grep -rqs raspberrypi /etc/apt/sources.list /etc/apt/sources.list.d/; then \
            apt-get update \
            && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rpicam-apps-lite \
@@ -143,12 +155,13 @@ USER picket
 # Every service stops in order on SIGTERM within ~8 s; the stop grace period is 10 s.
 STOPSIGNAL SIGTERM
 
-# GET /healthz on the service's own port: camera 9101, pir 9102, bot 9103 (ops ports),
-# stream 8081 and web 8080 (their main ports), each overridable by its PICKET_ variable.
+# GET /healthz on the service's own port: camera 9101, pir 9102, bot 9103, fleet 9105, ha 9106
+# (ops ports), stream 8081 and web 8080 (their main ports), each overridable by its PICKET_ variable.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "\
     const ports = { camera: ['PICKET_CAMERA_OPS_PORT', 9101], pir: ['PICKET_PIR_OPS_PORT', 9102], \
-      bot: ['PICKET_BOT_OPS_PORT', 9103], stream: ['PICKET_STREAM_PORT', 8081], web: ['PICKET_HTTP_PORT', 8080] }; \
+      bot: ['PICKET_BOT_OPS_PORT', 9103], stream: ['PICKET_STREAM_PORT', 8081], web: ['PICKET_HTTP_PORT', 8080], \
+      fleet: ['PICKET_FLEET_OPS_PORT', 9105], ha: ['PICKET_HA_OPS_PORT', 9106] }; \
     const [name, port] = ports[process.env.PICKET_SERVICE]; \
     fetch('http://127.0.0.1:' + (process.env[name] || port) + '/healthz', { signal: AbortSignal.timeout(4000) }) \
       .then((res) => process.exit(res.ok ? 0 : 1), () => process.exit(1));"]

@@ -119,7 +119,7 @@ export function createBotService(deps: BotServiceDeps) {
    * else read from the media store when the camera has stored it, else a fresh still.
    */
   const eventPhoto = async (event: PresenceEvent, signal: AbortSignal): Promise<Snapshot> => {
-    const moment = await natsSnapshotRequest(nc, device, undefined, event.at)(TRIGGER_FRAME_TIMEOUT_MS);
+    const moment = await natsSnapshotRequest(nc, event.device, undefined, event.at)(TRIGGER_FRAME_TIMEOUT_MS);
     if (moment.ok) return moment;
     log.debug({ eventId: event.id, reason: moment.reason }, "the camera has no still of the trigger moment; reading the stored one");
     const name = event.media?.snapshot;
@@ -131,7 +131,7 @@ export function createBotService(deps: BotServiceDeps) {
       if (jpeg !== undefined) return { ok: true, jpeg: Buffer.from(jpeg) };
       log.warn({ eventId: event.id, object: name }, "the event's snapshot is not stored yet; taking a fresh one");
     }
-    return snapshot(signal);
+    return snapshot(signal, event.device);
   };
   let telegram: TelegramBot | undefined;
   let clips: AlertConsumer<MediaEvent> | undefined;
@@ -312,10 +312,12 @@ export function createBotService(deps: BotServiceDeps) {
         log,
         ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
       });
-      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", schema: PresenceEvent, handle, concurrency: ALERT_CONCURRENCY });
+      // A hub's bot takes every device's alarms (devices that report to a hub run no bot of their own).
+      const scope = deps.fleet === true ? "fleet" : "device";
+      consumer = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "presence", scope, schema: PresenceEvent, handle, concurrency: ALERT_CONCURRENCY });
       await consumer.prepare();
       if (deps.storedMedia !== undefined) {
-        clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", schema: MediaEvent, handle: sendClip, concurrency: ALERT_CONCURRENCY });
+        clips = createAlertConsumer({ nc, device, log: deps.log, metrics: deps.metrics, kind: "media", scope, schema: MediaEvent, handle: sendClip, concurrency: ALERT_CONCURRENCY });
         await clips.prepare();
       }
       if (deps.fleet === true) {
