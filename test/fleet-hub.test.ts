@@ -146,7 +146,7 @@ describe("a hub watching three devices", () => {
     }
   });
 
-  it("shows a device's alarm in the hub's one Events timeline", async () => {
+  it("shows a device's alarm in the hub's one Events timeline, and the hub's bot alerts the household with its photo", async () => {
     const id = DEVICES[2];
     const session = await login(web);
     // From the hub's bus, through the leaf node, to the device's simulated PIR.
@@ -161,6 +161,9 @@ describe("a hub watching three devices", () => {
       250,
     );
     expect(entry.test).toBe(false);
+    // The hub's one bot alerts for every device, with the trigger frame from that device's camera.
+    const photo = await double.waitForCalls("sendPhoto", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`));
+    expect(photo[0]?.files.photo?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
   });
 
   it("announces a device that lost power as offline within 10 s, and back online when it returns", async () => {
