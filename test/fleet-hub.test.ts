@@ -1,6 +1,6 @@
 // A hub and three devices on one machine, as a household with three Picket cameras and a hub
-// runs them: each device is its own nats-server (a leaf node of the hub's, with its own
-// JetStream domain) with a real camera and PIR; the hub runs the failure detector (fleet),
+// runs them: each device is its own nats-server (a leaf node of the hub's, logged in with its
+// own credentials, with its own JetStream domain) with a real camera and PIR; the hub runs the failure detector (fleet),
 // the bot, stream and web. Checked as the household notices it: the hub's Live grid plays all
 // three cameras; a device that loses power is announced offline in Telegram within 10 s and
 // back online when it returns; the hub's own restarts raise no alarm.
@@ -8,7 +8,8 @@ import { DeviceStatusEvent, EVENTS_STREAM, subjects, type EventPage } from "@pic
 import { jetstreamManager, type NatsConnection } from "@picket/runtime";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { deviceNatsConfig } from "../tools/stack/src/nats-config.js";
+import { newDevicePassword } from "../tools/stack/src/hub-registry.js";
+import { deviceNatsConfig, hubNatsConfig } from "../tools/stack/src/nats-config.js";
 import { ALLOWED, TOKEN } from "./support/bot.js";
 import { testBus } from "./support/bus.js";
 import { launchChromium } from "./support/chromium.js";
@@ -24,6 +25,8 @@ import { login } from "./support/web-session.js";
 const tag = Math.random().toString(36).slice(2, 6);
 const DEVICES = [`door-${tag}`, `shed-${tag}`, `gate-${tag}`] as const;
 const HUB = `hub-${tag}`;
+/** Each device's own credentials, as `npm run hub -- add-device` makes them. */
+const secrets = new Map(DEVICES.map((id) => [id, newDevicePassword()]));
 /** The bound the issue sets for noticing a dead device. */
 const DETECTION_BOUND_MS = 10_000;
 
@@ -44,7 +47,10 @@ async function startDevice(id: string, natsPort?: number): Promise<Stack> {
     device: id,
     services: ["camera", "pir"],
     env: DEVICE_ENV,
-    nats: { config: (port, store) => deviceNatsConfig({ host: "127.0.0.1", port: natsPort ?? port, storeDir: store, serverName: id, hub: { url: `nats-leaf://127.0.0.1:${leafPort}` } }) },
+    nats: {
+      config: (port, store) =>
+        deviceNatsConfig({ host: "127.0.0.1", port: natsPort ?? port, storeDir: store, serverName: id, hub: { url: `nats-leaf://${id}:${secrets.get(id)?.password ?? ""}@127.0.0.1:${leafPort}` } }),
+    },
   });
   devices.set(id, stack);
   return stack;
@@ -81,8 +87,10 @@ async function deviceEvents(device: string): Promise<DeviceStatusEvent[]> {
 
 beforeAll(async () => {
   leafPort = await freePort();
+  // The hub as `npm run hub -- add-device` leaves it: each device with its own user and password, limited to its own subjects.
   hubNats = await startNats({
-    config: (port, store) => [`server_name: ${JSON.stringify(HUB)}`, `host: "127.0.0.1"`, `port: ${port}`, `jetstream { store_dir: ${JSON.stringify(store)}, domain: "hub" }`, `leafnodes { host: "127.0.0.1", port: ${leafPort} }`].join("\n"),
+    config: (port, store) =>
+      hubNatsConfig({ host: "127.0.0.1", port, storeDir: store, serverName: HUB, leaf: { host: "127.0.0.1", port: leafPort }, devices: DEVICES.map((id) => ({ id, passwordHash: secrets.get(id)?.passwordHash ?? "" })) }),
   });
   teardown.push(() => hubNats.dispose());
   double = await startTelegramApi(TOKEN);

@@ -15,6 +15,9 @@ describe("deviceNatsConfig", () => {
     expect(text).toContain('url: "nats-leaf://hub.lan:7422", credentials: "/run/door.creds"');
     expect(text).toContain('ping_interval: "5s"');
     expect(text).toContain('http: "127.0.0.1:8222"');
+    // Its own services publish only in its name there (and to JetStream, KV, object stores, inboxes).
+    expect(text).toContain('no_auth_user: "picket.device"');
+    expect(text).toContain('{ user: "picket.device", permissions: { publish: { allow: ["picket.door.>", "_INBOX.>", "$JS.>", "$KV.>", "$O.>"] } } }');
   });
 
   it("quotes what it is given, so a name cannot add configuration", () => {
@@ -24,12 +27,13 @@ describe("deviceNatsConfig", () => {
 });
 
 describe("devicePermissions", () => {
-  it("lets a device send only its own subjects and answers, and receive only what is addressed to it", () => {
+  it("lets a device send only its own subjects and answers (and the hub's wildcard interests, which its own server narrows to its name), and receive only what is addressed to it", () => {
     const p = devicePermissions("door");
-    expect(p.publish).toEqual(["picket.door.>", "_INBOX.>"]);
+    expect(p.publish).toEqual(["picket.door.>", "picket.*.heartbeat.*", "picket.*.events.>", "_INBOX.>"]);
     expect(p.subscribe).toEqual(["picket.door.>", `${deviceInboxPrefix("door")}.>`, "$JS.door.API.>", "$JS.FC.>"]);
-    // Nothing of another device, no hub inbox (other devices' answers), no ack subject (no domain in it).
-    expect([...p.publish, ...p.subscribe].some((s) => s.startsWith("picket.*") || s === ">" || s.startsWith("$JS.ACK"))).toBe(false);
+    // Nothing of another device delivered to it, no hub inbox (other devices' answers), no ack subject (no domain in it).
+    expect(p.subscribe.some((s) => s.startsWith("picket.*") || s === ">" || s.startsWith("$JS.ACK"))).toBe(false);
+    expect(p.publish.some((s) => s === ">" || s.startsWith("picket.*.video") || s.startsWith("$JS.ACK"))).toBe(false);
     expect(p.subscribe).not.toContain("_INBOX.>");
   });
 });
@@ -54,7 +58,7 @@ describe("hubNatsConfig", () => {
     const door = text.split("\n").find((l) => l.includes('user: "door"')) ?? "";
     expect(door).toContain(`password: "${hash}"`);
     expect(door).toContain('allowed_connection_types: ["LEAFNODE"]');
-    expect(door).toContain('publish: { allow: ["picket.door.>", "_INBOX.>"] }');
+    expect(door).toContain('publish: { allow: ["picket.door.>", "picket.*.heartbeat.*", "picket.*.events.>", "_INBOX.>"] }');
     expect(door).toContain('subscribe: { allow: ["picket.door.>", "_INBOX_door.>", "$JS.door.API.>", "$JS.FC.>"] }');
     expect(text).toContain('user: "shed"');
   });

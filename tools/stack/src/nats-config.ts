@@ -1,6 +1,6 @@
 // The device's nats-server configuration, written by the launcher (and by tests that need a
 // device bus joined to a hub), and the hub's. Pure: the text of a nats-server config file.
-import { DEVICE_ID_PATTERN } from "@picket/contracts";
+import { DEVICE_ID_PATTERN, subjects } from "@picket/contracts";
 
 /**
  * Keepalive of the link to the hub: a silent network failure (packets dropped, no RST) is
@@ -41,7 +41,17 @@ export function deviceNatsConfig(o: DeviceNatsOptions): string {
     `}`,
   ];
   if (o.hub !== undefined) {
+    const local = devicePublishes(o.serverName);
     lines.push(
+      // The device's own services may publish only in its name (and to JetStream, KV, object
+      // stores and inboxes): a message in another device's name is refused here, before the
+      // leaf link, whatever the hub lets the link carry (see devicePermissions).
+      `no_auth_user: ${quote(DEVICE_LOCAL_USER)}`,
+      `authorization {`,
+      `  users: [`,
+      `    { user: ${quote(DEVICE_LOCAL_USER)}, permissions: { publish: { allow: [${local.map(quote).join(", ")}] } } }`,
+      `  ]`,
+      `}`,
       `ping_interval: "${HUB_PING_INTERVAL_S}s"`,
       `ping_max: ${HUB_PING_MAX}`,
       `leafnodes {`,
@@ -52,6 +62,14 @@ export function deviceNatsConfig(o: DeviceNatsOptions): string {
     );
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** The user a device's own services are on its nats-server (no credentials, on loopback). */
+export const DEVICE_LOCAL_USER = "picket.device";
+
+/** What a device's own services may publish on its nats-server when it is joined to a hub. */
+export function devicePublishes(id: string): string[] {
+  return [`picket.${id}.>`, "_INBOX.>", "$JS.>", "$KV.>", "$O.>"];
 }
 
 /** The hub's own JetStream domain (each device's is its id, so no device may be called this). */
@@ -91,7 +109,12 @@ export function deviceInboxPrefix(device: string): string {
  */
 export function devicePermissions(id: string): { publish: string[]; subscribe: string[] } {
   return {
-    publish: [`picket.${id}.>`, "_INBOX.>"],
+    // The hub's wildcard subscriptions across devices (heartbeats, the events stream) too:
+    // nats-server 2.9 sends a joining leaf only those of the hub's subscriptions its publish
+    // permissions allow, compared as written, so `picket.*.heartbeat.*` needs itself listed
+    // (a subscription made after the leaf joined is sent anyway). The device's own server
+    // still lets its services publish only in its name (deviceNatsConfig).
+    publish: [`picket.${id}.>`, subjects.heartbeatsAll(), subjects.eventsAll(), "_INBOX.>"],
     subscribe: [`picket.${id}.>`, `${deviceInboxPrefix(id)}.>`, `$JS.${id}.API.>`, "$JS.FC.>"],
   };
 }
