@@ -40,7 +40,7 @@ const hub: Record<string, ServiceProcess> = {};
 const devices = new Map<string, Stack>();
 
 /** A small camera (2 cores run three of them and a browser) and the simulated PIR. */
-const DEVICE_ENV = { PICKET_CAMERA_WIDTH: "320", PICKET_CAMERA_HEIGHT: "180", PICKET_CAMERA_FPS: "10", PICKET_CAMERA_BITRATE_KBPS: "300", PICKET_PRESENCE_MODE: "pir", PICKET_TZ: "UTC" };
+const DEVICE_ENV = { PICKET_CAMERA_WIDTH: "320", PICKET_CAMERA_HEIGHT: "180", PICKET_CAMERA_FPS: "10", PICKET_CAMERA_BITRATE_KBPS: "300", PICKET_PRESENCE_MODE: "pir", PICKET_TZ: "UTC", PICKET_CLIP_PRE_S: "1", PICKET_CLIP_POST_S: "2" };
 
 async function startDevice(id: string, natsPort?: number): Promise<Stack> {
   const stack = await startStack({
@@ -154,7 +154,7 @@ describe("a hub watching three devices", () => {
     }
   });
 
-  it("shows a device's alarm in the hub's one Events timeline, and the hub's bot alerts the household with its photo", async () => {
+  it("shows a device's alarm in the hub's one Events timeline with its photo and clip, and the hub's bot alerts the household with its photo and clip", async () => {
     const id = DEVICES[2];
     const session = await login(web);
     // From the hub's bus, through the leaf node, to the device's simulated PIR.
@@ -169,9 +169,24 @@ describe("a hub watching three devices", () => {
       250,
     );
     expect(entry.test).toBe(false);
+    // Its photo and clip stay on the device; the hub's web reads them there (the device's JetStream domain).
+    const photoFile = await waitFor(`${id}'s photo from the hub's web`, async () => {
+      const res = await session.fetch(`/api/events/${entry.id}/snapshot.jpg`);
+      return res.status === 200 ? Buffer.from(await res.arrayBuffer()) : undefined;
+    }, 15_000, 250);
+    expect(photoFile.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    const clip = await waitFor(`${id}'s clip from the hub's web`, async () => {
+      const res = await session.fetch(`/api/events/${entry.id}/clip.mp4`);
+      return res.status === 200 ? Buffer.from(await res.arrayBuffer()) : undefined;
+    }, 30_000, 500);
+    expect(clip.subarray(4, 8).toString()).toBe("ftyp");
     // The hub's one bot alerts for every device, with the trigger frame from that device's camera.
     const photo = await double.waitForCalls("sendPhoto", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`));
     expect(photo[0]?.files.photo?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // And the clip, read from the device's media store, as a reply to that photo.
+    const video = await double.waitForCalls("sendVideo", 1, 30_000, (c) => c.chatId === ALLOWED[0]);
+    expect(video[0]?.files.video?.subarray(4, 8).toString()).toBe("ftyp");
+    expect(Number(video[0]?.params.reply_to_message_id ?? JSON.parse(String(video[0]?.params.reply_parameters ?? "{}")).message_id)).toBe(photo[0]?.messageId);
   });
 
   it("announces a device that lost power as offline within 10 s, and back online when it returns", async () => {

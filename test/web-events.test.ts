@@ -71,8 +71,8 @@ async function harness(opts: { live?: LiveEventsOptions; before?: (nc: NatsConne
   const real = openEventMedia(nc);
   const mediaCalls: string[] = [];
   const media: EventMedia = {
-    get: (id, kind) => (mediaCalls.push(`get ${id} ${kind}`), real.get(id, kind)),
-    delete: (id) => (mediaCalls.push(`delete ${id}`), real.delete(id)),
+    get: (id, kind, device) => (mediaCalls.push(`get ${id} ${kind}`), real.get(id, kind, device)),
+    delete: (id, device) => (mediaCalls.push(`delete ${id}`), real.delete(id, device)),
   };
   const app = Fastify();
   // As app.ts answers errors.

@@ -1,4 +1,4 @@
-import { jetstreamManager, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager, type JetStreamManager, type MsgRequest } from "@nats-io/jetstream";
 import { Base64UrlPaddedCodec, Objm, StorageType, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { MEDIA_BUCKET } from "@picket/contracts";
@@ -122,16 +122,18 @@ export type MediaReader = Pick<MediaStore, "get" | "waitFor" | "delete">;
 /**
  * Reads the media bucket without owning it (the bot, the web app): it never creates the
  * bucket nor changes its limits, which are the camera's. While there is no bucket yet,
- * reads find nothing.
+ * reads find nothing. With `domain`, the bucket of that JetStream domain: a hub reads a
+ * device's media where the device keeps them (its domain is its id).
  */
-export function openMediaReader(nc: NatsConnection): MediaReader {
+export function openMediaReader(nc: NatsConnection, opts: { domain?: string } = {}): MediaReader {
   let store: NatsMediaStore | undefined;
+  const domain = opts.domain === undefined ? undefined : { domain: opts.domain };
   const open = async (): Promise<NatsMediaStore | undefined> => {
     if (store !== undefined) return store;
     try {
-      const os = await new Objm(nc).open(MEDIA_BUCKET);
+      const os = await new Objm(domain === undefined ? nc : jetstream(nc, domain)).open(MEDIA_BUCKET);
       const maxAgeMs = (await os.status()).streamInfo.config.max_age / 1e6;
-      const s = new NatsMediaStore(nc, { maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: maxAgeMs > 0 ? maxAgeMs : Number.POSITIVE_INFINITY }, await jetstreamManager(nc), os);
+      const s = new NatsMediaStore(nc, { maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: maxAgeMs > 0 ? maxAgeMs : Number.POSITIVE_INFINITY }, await jetstreamManager(nc, domain), os);
       store = s;
       return s;
     } catch (err) {

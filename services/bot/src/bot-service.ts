@@ -39,9 +39,9 @@ export interface BotServiceDeps {
   /** The settings bucket: arming and snooze (changed from the chat), paired chats, notification settings. */
   settings?: KV;
   /** Reads a stored snapshot or clip from the media store. */
-  storedMedia?: (name: string) => Promise<Uint8Array | undefined>;
+  storedMedia?: (name: string, device: string) => Promise<Uint8Array | undefined>;
   /** Reads an event's stored snapshot, waiting up to `timeoutMs` for it to appear. */
-  storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal) => Promise<Uint8Array | undefined>;
+  storedPhoto?: (name: string, timeoutMs: number, signal: AbortSignal, device: string) => Promise<Uint8Array | undefined>;
   /** A hub's bot: the household also hears when a device goes offline, comes back or is unwell (the fleet service's events). */
   fleet?: boolean;
   /** Telegram stopped working for good after start; main shuts down and exits 1. */
@@ -97,7 +97,7 @@ export function createBotService(deps: BotServiceDeps) {
       }
       if (!reply.ok) return { ok: false, reason: plain(reply.error) };
       signal.throwIfAborted();
-      const mp4 = await deps.storedMedia?.(reply.object);
+      const mp4 = await deps.storedMedia?.(reply.object, of);
       if (mp4 === undefined) return { ok: false, reason: "the clip was made but is no longer stored" };
       if (mp4.length > CLIP_LIMIT_BYTES) return { ok: false, reason: `it is ${Math.round(mp4.length / 1e6)} MB, more than Telegram takes from bots; ask for fewer seconds` };
       return { ok: true, mp4, durationMs: reply.durationMs };
@@ -107,7 +107,7 @@ export function createBotService(deps: BotServiceDeps) {
       return Promise.all(
         events.map(async (event) => {
           const name = event.media?.snapshot;
-          const jpeg = name === undefined || deps.storedMedia === undefined || signal.aborted ? undefined : await deps.storedMedia(name).catch(() => undefined);
+          const jpeg = name === undefined || deps.storedMedia === undefined || signal.aborted ? undefined : await deps.storedMedia(name, event.device).catch(() => undefined);
           return { event, jpeg: jpeg === undefined ? undefined : Buffer.from(jpeg) };
         }),
       );
@@ -124,7 +124,7 @@ export function createBotService(deps: BotServiceDeps) {
     log.debug({ eventId: event.id, reason: moment.reason }, "the camera has no still of the trigger moment; reading the stored one");
     const name = event.media?.snapshot;
     if (name !== undefined && deps.storedPhoto !== undefined) {
-      const jpeg = await deps.storedPhoto(name, STORED_PHOTO_WAIT_MS, signal).catch((err: unknown) => {
+      const jpeg = await deps.storedPhoto(name, STORED_PHOTO_WAIT_MS, signal, event.device).catch((err: unknown) => {
         log.warn({ err, eventId: event.id }, "could not read the event's snapshot; taking a fresh one");
         return undefined;
       });
@@ -179,7 +179,7 @@ export function createBotService(deps: BotServiceDeps) {
       await delivery.deliverClip(media.eventId, messages, (chat, replyTo, signal) => telegram?.sendText(chat, note, signal, undefined, replyTo, { silent: silentNow() }) ?? Promise.resolve(), CLIP_MAX_TRIES);
       return { ack: true };
     }
-    const mp4 = await deps.storedMedia(media.object);
+    const mp4 = await deps.storedMedia(media.object, media.device);
     if (mp4 === undefined) {
       log.warn({ eventId: media.eventId, object: media.object }, "clip no longer in the media store; not sent");
       return { ack: true };

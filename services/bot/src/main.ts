@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer, watchConnection } from "@picket/runtime";
+import { VERSION, bootService, connectBus, openMediaReader, type MediaReader, openSettings, runMain, startHeartbeat, startOpsServer, watchConnection } from "@picket/runtime";
 import { botConfig, checkBotConfig } from "./config.js";
 import { createBotService, type BotService } from "./bot-service.js";
 import { openBotState } from "./delivery-log.js";
@@ -12,7 +12,15 @@ await runMain(log, lc, async () => {
   const link = watchConnection(nc);
   const settings = await openSettings(nc);
   const botState = await openBotState(nc);
-  const media = openMediaReader(nc);
+  // A hub's bot reads each device's media where the device keeps them (its JetStream domain, its id).
+  const local = openMediaReader(nc);
+  const remote = new Map<string, MediaReader>();
+  const mediaOf = (device: string): MediaReader => {
+    if (cfg.role !== "hub" || device === cfg.deviceId) return local;
+    const reader = remote.get(device) ?? openMediaReader(nc, { domain: device });
+    remote.set(device, reader);
+    return reader;
+  };
   /** A fresh bot each time this replica takes the lease. */
   const makeBot = () =>
     createBotService({
@@ -24,8 +32,8 @@ await runMain(log, lc, async () => {
       fleet: cfg.role === "hub",
       settings,
       botState,
-      storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal) => media.waitFor(name, timeoutMs, signal),
-      storedMedia: (name: string) => media.get(name),
+      storedPhoto: (name: string, timeoutMs: number, signal: AbortSignal, device: string) => mediaOf(device).waitFor(name, timeoutMs, signal),
+      storedMedia: (name: string, device: string) => mediaOf(device).get(name),
       onFatal: (err) => {
         log.fatal({ err }, "Telegram stopped working; exiting");
         void lc.shutdown("telegram failed").then(() => process.exit(1));

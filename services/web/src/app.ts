@@ -9,6 +9,7 @@ import { registerAuth, type Auth } from "./auth/auth-plugin.js";
 import { deviceParams, errorBody } from "./auth/http.js";
 import type { DeviceDirectory } from "@picket/runtime";
 import type { EventFeed } from "./events/event-feed.js";
+import type { EventMedia } from "./events/event-media.js";
 import { eventRoutes } from "./events/event-routes.js";
 import { hlsLinkRoutes } from "./hls-links.js";
 import { settingsRoutes } from "./settings/settings-routes.js";
@@ -27,6 +28,8 @@ export interface AppDeps {
   publicDirs?: string[];
   /** The events timeline, followed from the events stream. */
   feed: EventFeed;
+  /** Events' photos and clips (default: this device's media store). */
+  media?: EventMedia;
   /** The device's time zone, for the names of downloaded media. */
   timeZone?: string;
   /** Signs the tokens of HLS links for players (PICKET_LIVE_SECRET). */
@@ -159,6 +162,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
     nc: deps.nc,
     log: deps.log,
     feed: deps.feed,
+    ...(deps.media === undefined ? {} : { media: deps.media }),
     live: { stillAllowed: (raw) => (auth === undefined ? Promise.resolve(false) : auth.stillValid(raw)) },
     ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
   });

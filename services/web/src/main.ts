@@ -2,6 +2,7 @@ import { Heartbeat, subjects } from "@picket/contracts";
 import { DeviceDirectory, VERSION, bootService, openSecrets, resolveLiveSecret, startOpsServer, connectBus, runMain, startHeartbeat, subscribeJson, watchConnection } from "@picket/runtime";
 import { buildApp } from "./app.js";
 import { webConfig } from "./config.js";
+import { openEventMedia } from "./events/event-media.js";
 import { startEventFeed } from "./events/event-feed.js";
 import { createHlsProxy } from "./hls-proxy.js";
 import { createLiveProxy } from "./live-proxy.js";
@@ -25,7 +26,9 @@ await runMain(log, lc, async () => {
   const proxy = createLiveProxy({ streamUrl: cfg.streamUrl, log, token, ...(cfg.publicUrl === undefined ? {} : { publicOrigin: new URL(cfg.publicUrl).origin }) });
   const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log, token });
   // The timeline is read from the events stream in the background: the UI answers meanwhile.
-  const feed = startEventFeed({ nc, log });
+  // A hub reads each event's photo and clip where its device keeps them (the device's JetStream domain).
+  const media = openEventMedia(nc, { devicesRemote: hub });
+  const feed = startEventFeed({ nc, log, media });
   lc.add("events", () => feed.stop());
   const health = () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers });
   const { app, auth } = await buildApp({
@@ -36,6 +39,7 @@ await runMain(log, lc, async () => {
     health,
     hls,
     feed,
+    media,
     liveSecret,
     timeZone: cfg.timeZone,
     trustProxy: cfg.trustProxy,

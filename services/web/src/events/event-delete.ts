@@ -35,7 +35,7 @@ export async function deleteEvent(deps: DeleteDeps, eventId: string, by: string)
   const entry = deps.feed.index.get(eventId);
   if (entry === undefined) return false;
   const seqs = deps.feed.index.sequences(eventId);
-  await deps.media.delete(eventId);
+  await deps.media.delete(eventId, entry.device);
   const record: EventDeleted = {
     id: `${Date.now().toString(36)}-${randomBytes(6).toString("base64url")}`,
     kind: "deleted",

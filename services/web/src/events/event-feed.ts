@@ -86,7 +86,7 @@ export function startEventFeed(deps: EventFeedDeps): EventFeed {
 
   /** Media stored after their event was deleted (a clip still recording then): removed as well. */
   const dropLateMedia = async (event: MediaEvent, seq: number) => {
-    await media.delete(event.eventId);
+    await media.delete(event.eventId, event.device);
     const jsm = await jetstreamManager(nc);
     await jsm.streams.deleteMessage(EVENTS_STREAM, seq).catch((err: unknown) => log.debug({ err, seq }, "record already gone"));
     log.info({ eventId: event.eventId, media: event.media }, "removed media that arrived after their event was deleted");

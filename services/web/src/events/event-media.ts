@@ -1,12 +1,12 @@
 import { mediaNames } from "@picket/contracts";
-import { openMediaReader, type NatsConnection } from "@picket/runtime";
+import { openMediaReader, type MediaReader, type NatsConnection } from "@picket/runtime";
 
-/** An event's snapshot and clip in the media object store, found by the event id alone. */
+/** An event's snapshot and clip in the media object store of its device, found by the event id alone. */
 export interface EventMedia {
   /** The object's bytes, or undefined when it is not stored (yet, or any more). Throws after a timeout. */
-  get(eventId: string, media: "snapshot" | "clip"): Promise<Uint8Array | undefined>;
+  get(eventId: string, media: "snapshot" | "clip", device: string): Promise<Uint8Array | undefined>;
   /** Removes the event's snapshot and clip (no-op for those not stored). */
-  delete(eventId: string): Promise<void>;
+  delete(eventId: string, device: string): Promise<void>;
 }
 
 /**
@@ -14,31 +14,43 @@ export interface EventMedia {
  * creates the bucket or changes its limits. Names come from `mediaNames` and the event id,
  * never from a request's path.
  */
-export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: number } = {}): EventMedia {
-  const reader = openMediaReader(nc);
+export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: number; devicesRemote?: boolean } = {}): EventMedia {
+  // On a hub (`devicesRemote`) each device keeps its media in its own JetStream domain (its id).
+  const local = openMediaReader(nc);
+  const remote = new Map<string, MediaReader>();
+  const readerOf = (device: string): MediaReader => {
+    if (opts.devicesRemote !== true) return local;
+    let r = remote.get(device);
+    if (r === undefined) {
+      r = openMediaReader(nc, { domain: device });
+      remote.set(device, r);
+    }
+    return r;
+  };
   const readTimeoutMs = opts.readTimeoutMs ?? 10_000;
   // A player seeking in a clip asks for one range after another: the clip is read from the
   // store once and kept for a minute, not read whole again for every range.
   const recent = new RecentMedia(RECENT_MAX_BYTES, RECENT_TTL_MS);
   return {
-    async get(eventId, media) {
+    async get(eventId, media, device) {
       const name = mediaNames[media](eventId);
       const kept = recent.get(name, Date.now());
       if (kept !== undefined) return kept;
-      const bytes = await read(name);
+      const bytes = await read(readerOf(device), name);
       if (bytes !== undefined) recent.put(name, bytes, Date.now());
       return bytes;
     },
-    async delete(eventId) {
+    async delete(eventId, device) {
       recent.forget(mediaNames.snapshot(eventId));
       recent.forget(mediaNames.clip(eventId));
       // The media store's own delete: message by message, so a full store gets its room back.
+      const reader = readerOf(device);
       await reader.delete(mediaNames.snapshot(eventId));
       await reader.delete(mediaNames.clip(eventId));
     },
   };
 
-  async function read(name: string): Promise<Uint8Array | undefined> {
+  async function read(reader: MediaReader, name: string): Promise<Uint8Array | undefined> {
     // The client waits forever for the chunks of an object deleted while it is being read.
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -138,7 +138,7 @@ export async function eventRoutes(app: FastifyInstance, deps: EventRoutesDeps): 
     if (entry === undefined) return reply.status(404).send({ error: "no such event (deleted, or too old)" });
     let bytes: Uint8Array | undefined;
     try {
-      bytes = await media.get(entry.id, kind);
+      bytes = await media.get(entry.id, kind, entry.device);
     } catch (err) {
       log.warn({ err, eventId: entry.id, media: kind }, "could not read an event's media");
       return reply.status(503).send({ error: `could not read the ${kind} (${(err as Error).message}); try again` });
