@@ -19,7 +19,7 @@ import { freePort, waitFor } from "./support/ports.js";
 import { recordReliability } from "./support/reliability.js";
 import { ServiceProcess, baseEnv } from "./support/services.js";
 import { READY, startStack, type Stack } from "./support/stack.js";
-import { startTelegramApi, type ApiCall, type TelegramApiDouble } from "./support/telegram-api.js";
+import { startTelegramApi, updates, type ApiCall, type TelegramApiDouble } from "./support/telegram-api.js";
 import { login } from "./support/web-session.js";
 
 const tag = Math.random().toString(36).slice(2, 6);
@@ -183,6 +183,14 @@ describe("a hub watching three devices", () => {
     // The hub's one bot alerts for every device, with the trigger frame from that device's camera.
     const photo = await double.waitForCalls("sendPhoto", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`));
     expect(photo[0]?.files.photo?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    // Its buttons act on that camera; arming is not offered from the hub (each camera keeps its own).
+    const markup = JSON.parse(String(photo[0]?.params.reply_markup)) as { inline_keyboard: { callback_data?: string }[][] };
+    const actions = markup.inline_keyboard.flat().map((b) => b.callback_data);
+    expect(actions).toContain(`clip:${id}`);
+    expect(actions).not.toContain("disarm");
+    double.pushUpdate(updates.text(Number(ALLOWED[0]), "/arm"));
+    const armAnswer = await double.waitForCalls("sendMessage", 1, 10_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("Arming is set on each camera"));
+    expect(armAnswer).toHaveLength(1);
     // And the clip, read from the device's media store, as a reply to that photo.
     const video = await double.waitForCalls("sendVideo", 1, 30_000, (c) => c.chatId === ALLOWED[0]);
     expect(video[0]?.files.video?.subarray(4, 8).toString()).toBe("ftyp");

@@ -133,7 +133,7 @@ export function openMediaReader(nc: NatsConnection, opts: { domain?: string } = 
     try {
       const os = await new Objm(domain === undefined ? nc : jetstream(nc, domain)).open(MEDIA_BUCKET);
       const maxAgeMs = (await os.status()).streamInfo.config.max_age / 1e6;
-      const s = new NatsMediaStore(nc, { maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: maxAgeMs > 0 ? maxAgeMs : Number.POSITIVE_INFINITY }, await jetstreamManager(nc, domain), os);
+      const s = new NatsMediaStore(nc, { maxBytes: Number.POSITIVE_INFINITY, maxAgeMs: maxAgeMs > 0 ? maxAgeMs : Number.POSITIVE_INFINITY }, await jetstreamManager(nc, domain), os, opts.domain);
       store = s;
       return s;
     } catch (err) {
@@ -163,6 +163,8 @@ class NatsMediaStore implements MediaStore {
     private readonly jsm: JetStreamManager,
     /** An opened bucket, for readers (which never call `ensure`). */
     os?: ObjectStore,
+    /** A reader's JetStream domain, when it reads another server's bucket. */
+    private readonly domain?: string,
   ) {
     if (os !== undefined) this.os = os;
     this.reader = os !== undefined;
@@ -179,7 +181,8 @@ class NatsMediaStore implements MediaStore {
    */
   async ensure(): Promise<ObjectStore> {
     if (this.reader) {
-      this.os = await new Objm(this.nc).open(MEDIA_BUCKET);
+      // In the reader's own JetStream domain (a device's, read from a hub), never the local one.
+      this.os = await new Objm(this.domain === undefined ? this.nc : jetstream(this.nc, { domain: this.domain })).open(MEDIA_BUCKET);
       return this.os;
     }
     const asked = this.maxBytes;

@@ -21,15 +21,13 @@ const MAX_DATA_BYTES = 64;
  * The buttons under an alert photo: Live (a link to the web UI, when its public address is
  * known), Clip, Snooze 1 h, Disarm. A device whose id is too long for callback data gets no Clip button.
  */
-export function alertButtons(device: string, liveUrl?: string): Button[][] {
+export function alertButtons(device: string, liveUrl?: string, opts: { disarm?: boolean } = {}): Button[][] {
   const clip = `clip:${device}`;
   const first: Button[] = [];
   if (liveUrl !== undefined) first.push({ text: "📺 Live", url: liveUrl });
   if (Buffer.byteLength(clip) <= MAX_DATA_BYTES) first.push({ text: "🎬 Clip", callback_data: clip });
-  const second: Button[] = [
-    { text: "🔕 Snooze 1 h", callback_data: "snooze:3600" },
-    { text: "⏸ Disarm", callback_data: "disarm" },
-  ];
+  // No Disarm on a hub's alerts: arming is set on each camera.
+  const second: Button[] = [{ text: "🔕 Snooze 1 h", callback_data: "snooze:3600" }, ...(opts.disarm === false ? [] : [{ text: "⏸ Disarm", callback_data: "disarm" }])];
   return first.length > 0 ? [first, second] : [second];
 }
 

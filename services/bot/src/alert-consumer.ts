@@ -1,4 +1,4 @@
-import { EVENTS_STREAM, decodeJson, isDecodeError, subjects } from "@picket/contracts";
+import { EVENTS_STREAM, decodeJson, isDecodeError, parseSubject, subjects } from "@picket/contracts";
 import type { z } from "zod";
 import {
   AckPolicy,
@@ -84,7 +84,9 @@ export function createAlertConsumer<E extends { id: string; device: string }>(de
     let event: E;
     try {
       event = decodeJson(deps.schema, m.data, m.subject);
-      if (!fleet && event.device !== device) throw new Error(`event of device "${event.device}" on this device's subject`);
+      // An event speaks for the device whose subject it came on (a device may publish only in its own name).
+      const from = parseSubject(m.subject)?.device;
+      if (event.device !== from || (!fleet && event.device !== device)) throw new Error(`event of device "${event.device}" on the subject of "${from ?? "?"}"`);
     } catch (err) {
       reportBadMessage({ log, metrics: deps.metrics }, filter, m, isDecodeError(err) ? err : String(err));
       m.term("malformed event");

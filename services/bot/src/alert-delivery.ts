@@ -12,7 +12,8 @@ export interface AlertPorts {
   /** The alert's picture: the event's trigger frame when the camera stored one, else a fresh still. */
   photo(event: PresenceEvent, signal: AbortSignal): Promise<Snapshot>;
   /** Each send resolves with the id of the message it created (the clip replies to it); `silent`: without sound. */
-  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, silent: boolean): Promise<number | undefined>;
+  /** `device`: the camera the alert is about (its buttons act on it). */
+  sendPhoto(chatId: number, jpeg: Buffer, caption: string, signal: AbortSignal, silent: boolean, device: string): Promise<number | undefined>;
   sendText(chatId: number, text: string, signal: AbortSignal, silent: boolean): Promise<number | undefined>;
 }
 
@@ -98,7 +99,7 @@ export class AlertDelivery {
             const had = (await record.get(event.id))?.chats[String(chat)];
             if (had?.msg !== undefined || had?.gaveUp === true) return "already" as const;
             const p = await photo();
-            const id = await this.send(event.id, chat, p, caption, s, silent);
+            const id = await this.send(event, chat, p, caption, s, silent);
             sentPhoto ||= id.photo;
             await record.update(event.id, (r) => (r.chats[String(chat)] = { msg: id.messageId ?? 0 }));
             return "sent" as const;
@@ -188,13 +189,14 @@ export class AlertDelivery {
   }
 
   /** Sends to one chat; a photo the API refuses for good (a bad picture) is replaced by text. */
-  private async send(eventId: string, chat: number, photo: Snapshot, caption: string, signal: AbortSignal, silent: boolean): Promise<{ messageId: number | undefined; photo: boolean }> {
+  private async send(event: { id: string; device: string }, chat: number, photo: Snapshot, caption: string, signal: AbortSignal, silent: boolean): Promise<{ messageId: number | undefined; photo: boolean }> {
+    const eventId = event.id;
     const { ports, log } = this.opts;
     const tooBig = photo.ok ? photoProblem(photo.jpeg) : undefined;
     if (tooBig !== undefined) return { messageId: await ports.sendText(chat, withoutPhoto(caption, tooBig), signal, silent), photo: false };
     if (!photo.ok) return { messageId: await ports.sendText(chat, withoutPhoto(caption, photo.reason), signal, silent), photo: false };
     try {
-      return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal, silent), photo: true };
+      return { messageId: await ports.sendPhoto(chat, photo.jpeg, caption, signal, silent, event.device), photo: true };
     } catch (e) {
       const err = toTelegramCallError("sendPhoto", e);
       // 403 (blocked, kicked) refuses text too; a 400 may be about the picture.

@@ -147,6 +147,12 @@ export function createBotService(deps: BotServiceDeps) {
     const results = await Promise.allSettled(chats.map((chat) => tg.sendText(chat, text, signal, undefined, undefined, { silent })));
     const failed = chats.filter((_, i) => results[i]?.status === "rejected");
     if (signal.aborted && failed.length > 0) return { ack: false, delayMs: 0 };
+    // No chat got it (Telegram or the link is down): again in a while. Some did: the others are
+    // not worth a second copy to those (the outbox already retried each send).
+    if (chats.length > 0 && failed.length === chats.length) {
+      log.warn({ eventId: event.id, device: event.device, state: event.state }, `device ${event.state} news reached no chat; trying again in 10 s`);
+      return { ack: false, delayMs: 10_000 };
+    }
     log[failed.length > 0 ? "warn" : "info"]({ eventId: event.id, device: event.device, state: event.state, chats: chats.length, failed }, `device ${event.state} news sent`);
     return { ack: true };
   };
@@ -297,13 +303,14 @@ export function createBotService(deps: BotServiceDeps) {
         ...(household === undefined ? {} : { household }),
         status: statusText,
         outbox: queues,
+        ...(deps.fleet === true ? { fleet: true } : {}),
         ...(deps.webhookUrl === undefined || deps.webhookSecret === undefined ? {} : { webhook: { url: deps.webhookUrl, secret: deps.webhookSecret, port: deps.webhookPort ?? 8443 } }),
         onFatal: deps.onFatal,
       });
       delivery = new AlertDelivery({
         ports: {
           photo: eventPhoto,
-          sendPhoto: (chat, jpeg, caption, signal, silent) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons(), { silent }),
+          sendPhoto: (chat, jpeg, caption, signal, silent, of) => tg.sendPhoto(chat, jpeg, caption, signal, tg.alertButtons(of), { silent }),
           sendText: (chat, text, signal, silent) => tg.sendText(chat, text, signal, undefined, undefined, { silent }),
         },
         outbox: queues,

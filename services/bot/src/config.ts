@@ -61,9 +61,9 @@ export const botConfig = {
       .string()
       .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1–64 of A–Z a–z 0–9 _ . -")
       .optional()
-      .transform((v) => v ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 64) || "bot")),
-    doc: "This bot replica's name for the lease that lets one replica at a time talk to Telegram (several bot replicas on a hub). Each replica needs its own; a restarted replica takes its own lease back at once.",
-    defaultDoc: "the host name",
+      .transform((v) => v ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 50) || "bot"}-${process.pid}`),
+    doc: "This bot replica's name for the lease that lets one replica at a time talk to Telegram (several bot replicas on a hub). Each replica needs its own.",
+    defaultDoc: "the host name and process id",
   },
   leaseMs: {
     env: "PICKET_BOT_LEASE_MS",

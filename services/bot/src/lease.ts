@@ -9,7 +9,9 @@ export type LeaseStore = Pick<KV, "create" | "update" | "get" | "delete">;
 
 export interface LeaseOptions {
   store: LeaseStore;
-  /** This replica's name (stable across its restarts: a restarted replica takes its own lease back at once). */
+  /** Makes the bucket again (a NATS server that came back with an empty store) and returns it. */
+  reopen: () => Promise<LeaseStore>;
+  /** This replica's name: unique among the replicas (two with one name would both believe they hold it). */
   holder: string;
   /** The bucket's max age: a lease not renewed for this long is gone, and another replica may take it. */
   ttlMs: number;
@@ -19,27 +21,36 @@ export interface LeaseOptions {
   onAcquired: () => Promise<void>;
   /** A later take-over whose start failed (the first one's failure is start()'s). */
   onFailure: (err: unknown) => void;
-  /** Called when it lost it (could not renew in time): stop at once. */
+  /** Called when another replica took it: stop at once. */
   onLost: () => Promise<void>;
 }
 
+const missing = (err: unknown) => err instanceof Error && /stream not found|bucket not found|not found/i.test(err.message);
+
 /**
- * One bot per household: of the bot replicas (hub replicas, or a device's bot restarted while
- * its old self was still up), only the lease holder polls Telegram and sends alerts. The lease
- * is a key in a KV bucket whose entries expire after `ttlMs` (the NATS server's clock, so
- * the replicas' clocks do not matter): the holder renews it every third of that by
- * compare-and-set; another replica tries to create it every third too and wins only once it
- * has expired. A holder that cannot renew (its bus is gone, or another holds it) stops before
- * its lease can have expired at the others.
+ * One bot per household: of the bot replicas (hub replicas on several machines), only the
+ * lease holder polls Telegram and sends alerts. The lease is a key in a KV bucket whose
+ * entries expire after `ttlMs` (the NATS server's clock, so the replicas' clocks do not
+ * matter): the holder renews it every third of that by compare-and-set; the others try to
+ * create it every third too and win only once it has expired or was handed back.
+ *
+ * A holder that cannot reach the bus keeps the lease (and its bot, with its consumers' place
+ * in the events stream) until it hears that another replica took it; a bucket lost with an
+ * empty store is made again and taken again. Should two replicas ever poll at once (one cut
+ * off from the bus, the other holding the lease), Telegram refuses the second poller (409),
+ * which the bot treats as fatal: that replica exits and comes back as a standby.
  */
 export class BotLease {
   private revision: number | undefined;
   private timer: unknown;
   private stopped = false;
   private transition: Promise<void> = Promise.resolve();
-  private renewedAt = 0;
 
-  constructor(private readonly opts: LeaseOptions) {}
+  constructor(private readonly opts: LeaseOptions) {
+    this.store = opts.store;
+  }
+
+  private store: LeaseStore;
 
   get held(): boolean {
     return this.revision !== undefined;
@@ -63,7 +74,7 @@ export class BotLease {
     if (revision !== undefined) {
       this.revision = undefined;
       await this.opts.onLost();
-      await this.opts.store.delete(KEY, { previousSeq: revision }).catch((err: unknown) => this.opts.log.warn({ err }, "could not hand the bot lease back; it expires by itself"));
+      await this.store.delete(KEY, { previousSeq: revision }).catch((err: unknown) => this.opts.log.warn({ err }, "could not hand the bot lease back; it expires by itself"));
     }
   }
 
@@ -84,20 +95,26 @@ export class BotLease {
     }
   }
 
-  private async tryAcquire(): Promise<void> {
-    const { store, holder, log } = this.opts;
-    let revision: number | undefined;
+  /** Creates the key; a bucket lost with its server's store is made again first. */
+  private async create(): Promise<number | undefined> {
     try {
-      revision = await store.create(KEY, holder);
-    } catch {
-      // Held (or the bus is down). Our own name there means our earlier self held it: take it back.
-      const entry = await store.get(KEY).catch(() => null);
-      if (entry === null || entry.operation !== "PUT" || entry.string() !== holder) return;
-      revision = await store.update(KEY, holder, entry.revision).catch(() => undefined);
-      if (revision === undefined) return;
+      return await this.store.create(KEY, this.opts.holder);
+    } catch (err) {
+      if (!missing(err)) return undefined;
+      this.store = await this.opts.reopen();
+      return this.store.create(KEY, this.opts.holder).catch(() => undefined);
+    }
+  }
+
+  private async tryAcquire(): Promise<void> {
+    const { holder, log } = this.opts;
+    const revision = await this.create().catch(() => undefined);
+    if (revision === undefined) return;
+    if (this.stopped) {
+      await this.store.delete(KEY, { previousSeq: revision }).catch(() => undefined);
+      return;
     }
     this.revision = revision;
-    this.renewedAt = this.timers.now();
     log.info({ holder }, "bot lease taken: this replica talks to Telegram");
     const started = this.opts.onAcquired();
     this.transition = started.catch(() => undefined);
@@ -107,27 +124,37 @@ export class BotLease {
       // Not started: stop what did start, and hand the lease back for a replica that can.
       this.revision = undefined;
       await this.opts.onLost().catch(() => undefined);
-      await store.delete(KEY, { previousSeq: revision }).catch(() => undefined);
+      await this.store.delete(KEY, { previousSeq: revision }).catch(() => undefined);
       throw err;
     }
   }
 
   private async renew(): Promise<void> {
-    const { store, holder, log } = this.opts;
+    const { holder, log } = this.opts;
     if (this.revision === undefined) return;
     try {
-      this.revision = await store.update(KEY, holder, this.revision);
-      this.renewedAt = this.timers.now();
+      this.revision = await this.store.update(KEY, holder, this.revision);
       return;
     } catch (err) {
-      // Another replica holds it now (it expired): stop at once. Otherwise (the bus is away) keep
-      // trying, but give up before the others may take it (after ttlMs from the last renewal).
-      const taken = err instanceof Error && /wrong last sequence/i.test(err.message);
-      if (!taken && this.timers.now() - this.renewedAt < this.opts.ttlMs * 0.66) {
-        log.warn({ err }, "bot lease not renewed; retrying");
+      // Who holds it now? Another replica: stop. Nobody (an empty store): take it again.
+      // Unknown (the bus is away): keep it, and try again at the next tick.
+      const entry = await this.store.get(KEY).catch((e: unknown) => (missing(e) ? null : undefined));
+      if (entry === undefined) {
+        log.warn({ err }, "bot lease not renewed (the bus is away?); kept until another replica is seen to hold it");
         return;
       }
-      log.warn({ err }, "bot lease lost: this replica stops talking to Telegram");
+      if (entry === null || entry.operation !== "PUT") {
+        const again = await this.create().catch(() => undefined);
+        if (again !== undefined) {
+          this.revision = again;
+          log.info("the bot lease was gone (an empty store?); taken again");
+          return;
+        }
+      } else if (entry.string() === holder) {
+        this.revision = entry.revision;
+        return;
+      }
+      log.warn({ holder: entry?.string() }, "bot lease lost to another replica: this one stops talking to Telegram");
     }
     this.revision = undefined;
     this.transition = this.opts.onLost().catch((err: unknown) => log.error({ err }, "bot did not stop cleanly after losing the lease"));
@@ -135,7 +162,7 @@ export class BotLease {
   }
 }
 
-/** Opens the lease bucket (entries expire after `ttlMs`). */
+/** Opens the lease bucket (entries expire after `ttlMs`), making it if needed. */
 export function openLeaseStore(nc: NatsConnection, ttlMs: number): Promise<KV> {
   return new Kvm(nc).create(BOT_LEASE_BUCKET, { history: 1, ttl: ttlMs });
 }

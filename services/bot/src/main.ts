@@ -42,6 +42,7 @@ await runMain(log, lc, async () => {
   let bot: BotService | undefined;
   const lease = new BotLease({
     store: await openLeaseStore(nc, cfg.leaseMs),
+    reopen: () => openLeaseStore(nc, cfg.leaseMs),
     holder: cfg.replica,
     ttlMs: cfg.leaseMs,
     log,

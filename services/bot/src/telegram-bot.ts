@@ -30,6 +30,8 @@ export interface TelegramBotOptions {
   /** The web UI's public address, for the alert's Live button. */
   liveUrl?: string;
   /** Arming and snooze, changed from the chat; commands that need it say so when absent. */
+  /** A hub's bot: its alerts are about many cameras, and arming is not set from here. */
+  fleet?: boolean;
   household?: Household;
   /** Every answer goes through the chats' queues, within Telegram's limits and after earlier alerts. */
   outbox: ChatOutbox;
@@ -183,9 +185,9 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       const media = photos.map((p, i) => ({ type: "photo" as const, media: { source: p.jpeg, filename: `picket-${i}.jpg` }, caption: p.caption }));
       return call("sendMediaGroup", (s) => bot.telegram.callApi("sendMediaGroup", { chat_id: chatId, media }, { signal: shim(s) }), signal);
     },
-    /** The alert's buttons for this device. */
-    alertButtons(): Button[][] {
-      return alertButtons(opts.device, opts.liveUrl);
+    /** The alert's buttons for the camera it is about (this device's by default). */
+    alertButtons(device = opts.device): Button[][] {
+      return alertButtons(device, opts.liveUrl, { disarm: opts.fleet !== true });
     },
   };
 
@@ -366,6 +368,8 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     switch (action.kind) {
       case "arm":
       case "disarm": {
+        // A hub's settings are not its devices' (each reads its own): saying "armed" would be a lie.
+        if (opts.fleet === true) return "Arming is set on each camera for now, not from the hub: in that camera's own web page (Settings) or with npm run settings on it.";
         const replaced = h.arming?.mode === "scheduled" ? "\nThe weekly arming schedule is replaced; set it again with npm run settings on the device." : "";
         await h.setArming(action.kind === "arm" ? "armed" : "disarmed");
         log.info({ by: who, replacedSchedule: replaced !== "" }, action.kind === "arm" ? "armed from Telegram" : "disarmed from Telegram");

@@ -19,7 +19,7 @@ describe("FleetDetector", () => {
   it("announces a new device once, and nothing while it keeps beating", () => {
     const d = detector();
     beat(d, "door", 0, 0);
-    expect(d.check(100, T0 + 100)).toEqual([{ device: "door", state: "online", previous: "new", reason: "heard for the first time", at: T0 + 100, lastHeartbeatAt: T0 }]);
+    expect(d.check(100, T0 + 100)).toEqual([{ device: "door", state: "online", previous: "new", reason: "heard for the first time", at: T0 + 100, lastHeartbeatAt: T0, basisAt: T0 }]);
     beat(d, "door", 2_000, 60_000);
     expect(d.check(60_100, T0 + 60_100)).toEqual([]);
   });
@@ -30,11 +30,11 @@ describe("FleetDetector", () => {
     d.check(10_000, T0 + 10_000);
     expect(d.check(15_999, T0 + 15_999)).toEqual([]);
     const [off] = d.check(16_000, T0 + 16_000);
-    expect(off).toMatchObject({ device: "door", state: "offline", previous: "online", lastHeartbeatAt: T0 + 10_000 });
+    expect(off).toMatchObject({ device: "door", state: "offline", previous: "online", lastHeartbeatAt: T0 + 10_000, basisAt: T0 + 10_000 });
     expect(off?.reason).toBe("not heard from for 6 s");
     expect(d.check(30_000, T0 + 30_000)).toEqual([]);
     beat(d, "door", 40_000, 40_000);
-    expect(d.check(40_100, T0 + 40_100)).toEqual([{ device: "door", state: "online", previous: "offline", reason: "heard again", at: T0 + 40_100, lastHeartbeatAt: T0 + 40_000, downMs: 24_100 }]);
+    expect(d.check(40_100, T0 + 40_100)).toEqual([{ device: "door", state: "online", previous: "offline", reason: "heard again", at: T0 + 40_100, lastHeartbeatAt: T0 + 40_000, downMs: 24_100, basisAt: T0 + 40_000 }]);
   });
 
   it("tells degraded only after it lasts, and well again at once", () => {
@@ -107,6 +107,29 @@ describe("FleetDetector", () => {
     expect(out).toMatchObject([{ device: "gate", state: "online", previous: "offline", downMs: 61_000 }]);
     expect(d.check(5_999, T0 + 5_999)).toEqual([]);
     expect(d.check(6_000, T0 + 6_000)).toMatchObject([{ device: "shed", state: "offline", previous: "online", reason: "not heard from since the hub started", lastHeartbeatAt: T0 - 1_000 }]);
+  });
+
+  it("rests each conclusion on the same heartbeat for two detectors that check at different moments", () => {
+    // Camera and pir beat half a second apart, through a silence and back; two detectors hear
+    // the same beats as they come, and check on their own rhythms.
+    const beats: Heartbeat[] = [];
+    for (let t = 0; t <= 40_000; t += 2_000) if (t <= 10_000 || t >= 30_000) beats.push(camera("door", T0 + t), hb("door", "pir", T0 + t + 500));
+    const run = (phase: number, every: number) => {
+      const d = detector();
+      const out: string[] = [];
+      let next = 0;
+      for (let now = phase; now <= 42_000; now += every) {
+        while (next < beats.length && (beats[next] as Heartbeat).at - T0 <= now) {
+          const b = beats[next++] as Heartbeat;
+          d.record(b, b.at - T0);
+        }
+        out.push(...d.check(now, T0 + now).map((x) => `${x.previous}>${x.state}@${x.basisAt}`));
+      }
+      return out;
+    };
+    const a = run(0, 500);
+    expect(a).toEqual([`new>online@${T0}`, `online>offline@${T0 + 10_500}`, `offline>online@${T0 + 30_000}`]);
+    expect(run(650, 1_000)).toEqual(a);
   });
 
   it("does not watch the hub itself, and follows no more devices than its bound", () => {

@@ -10,8 +10,12 @@ export interface DeviceRecord {
   lastHeartbeatAt?: number;
 }
 
-/** A change of a device's state, as the detector concludes it. */
-export type Transition = Omit<DeviceStatusEvent, "id" | "kind">;
+/**
+ * A change of a device's state, as the detector concludes it. `basisAt` is the device-clock
+ * moment the conclusion rests on, the same for every detector that sees the same heartbeats:
+ * for `offline` its last heartbeat, otherwise the first heartbeat since its previous change.
+ */
+export type Transition = Omit<DeviceStatusEvent, "id" | "kind"> & { basisAt?: number };
 
 export interface DetectorOptions {
   /** A device none of whose services has been heard for this long is offline. */
@@ -42,6 +46,8 @@ export class FleetDetector {
   private readonly records = new Map<string, DeviceRecord>();
   /** Newest heartbeat `at` per device. */
   private readonly newest = new Map<string, number>();
+  /** The first heartbeat `at` since the device's last change (or since the detector started). */
+  private readonly firstSince = new Map<string, number>();
   /** Since when (hub clock) a device has looked degraded while recorded online. */
   private readonly degradedSince = new Map<string, number>();
   private holdUntil = Number.NEGATIVE_INFINITY;
@@ -61,7 +67,9 @@ export class FleetDetector {
   record(hb: Heartbeat, receivedAt: number): void {
     if (hb.device === this.opts.hubDevice) return;
     this.directory.record(hb, receivedAt);
-    if (this.directory.has(hb.device)) this.newest.set(hb.device, Math.max(this.newest.get(hb.device) ?? 0, hb.at));
+    if (!this.directory.has(hb.device)) return;
+    this.newest.set(hb.device, Math.max(this.newest.get(hb.device) ?? 0, hb.at));
+    if (!this.firstSince.has(hb.device)) this.firstSince.set(hb.device, hb.at);
   }
 
   /** No device goes offline before `now + offlineAfterMs`: the hub was deaf, not the devices silent. */
@@ -105,8 +113,11 @@ export class FleetDetector {
       const t: Transition = { device, state, previous, reason, at: wallNow };
       if (lastHeartbeatAt !== undefined) t.lastHeartbeatAt = lastHeartbeatAt;
       if (record?.state === "offline" && state !== "offline") t.downMs = Math.max(0, Math.round(wallNow - record.since));
+      const basisAt = state === "offline" ? lastHeartbeatAt : this.firstSince.get(device);
+      if (basisAt !== undefined) t.basisAt = basisAt;
       this.records.set(device, { state, since: wallNow, ...(lastHeartbeatAt === undefined ? {} : { lastHeartbeatAt }) });
       this.degradedSince.delete(device);
+      this.firstSince.delete(device);
       return t;
     };
     if (target !== "degraded") this.degradedSince.delete(device);

@@ -44,7 +44,7 @@ export interface FleetServiceDeps {
  * the same event id, and the events stream (its duplicate window) keeps one.
  */
 export function transitionId(t: Transition): string {
-  return `dev-${createHash("sha256").update(`${t.device}|${t.previous}|${t.state}|${t.lastHeartbeatAt ?? t.at}`).digest("base64url").slice(0, 24)}`;
+  return `dev-${createHash("sha256").update(`${t.device}|${t.previous}|${t.state}|${t.basisAt ?? t.at}`).digest("base64url").slice(0, 24)}`;
 }
 
 /**
@@ -71,7 +71,8 @@ export function createFleetService(deps: FleetServiceDeps) {
     kv?.put(device, JSON.stringify(r)).catch((err: unknown) => log.warn({ err, device }, "could not store the device's state (a restarted hub may repeat this news)"));
 
   const conclude = (t: Transition) => {
-    const event: DeviceStatusEvent = { id: transitionId(t), kind: "device", ...t };
+    const { basisAt: _basis, ...fields } = t;
+    const event: DeviceStatusEvent = { id: transitionId(t), kind: "device", ...fields };
     figures.transitions.inc({ state: t.state });
     if (t.state === "offline" && t.lastHeartbeatAt !== undefined) figures.detection.observe(Math.max(0, (t.at - t.lastHeartbeatAt) / 1000));
     const level = t.state === "online" ? "info" : "warn";

@@ -17,7 +17,7 @@ describe("deviceNatsConfig", () => {
     expect(text).toContain('http: "127.0.0.1:8222"');
     // Its own services publish only in its name there (and to JetStream, KV, object stores, inboxes).
     expect(text).toContain('no_auth_user: "picket.device"');
-    expect(text).toContain('{ user: "picket.device", permissions: { publish: { allow: ["picket.door.>", "_INBOX.>", "$JS.>", "$KV.>", "$O.>"] } } }');
+    expect(text).toContain('{ user: "picket.device", permissions: { publish: { allow: ["picket.door.>", "_INBOX.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>"] } } }');
   });
 
   it("quotes what it is given, so a name cannot add configuration", () => {

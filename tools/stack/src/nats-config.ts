@@ -69,7 +69,8 @@ export const DEVICE_LOCAL_USER = "picket.device";
 
 /** What a device's own services may publish on its nats-server when it is joined to a hub. */
 export function devicePublishes(id: string): string[] {
-  return [`picket.${id}.>`, "_INBOX.>", "$JS.>", "$KV.>", "$O.>"];
+  // JetStream: its API, acks and flow control; not `$JS.>` whole (nothing else is needed).
+  return [`picket.${id}.>`, "_INBOX.>", "$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "$KV.>", "$O.>"];
 }
 
 /** The hub's own JetStream domain (each device's is its id, so no device may be called this). */
