@@ -4,6 +4,7 @@
 // the bot, stream and web. Checked as the household notices it: the hub's Live grid plays all
 // three cameras; a device that loses power is announced offline in Telegram within 10 s and
 // back online when it returns; the hub's own restarts raise no alarm.
+import { execFileSync } from "node:child_process";
 import { DeviceStatusEvent, EVENTS_STREAM, subjects, type EventPage } from "@picket/contracts";
 import { jetstreamManager, type NatsConnection } from "@picket/runtime";
 import type { Browser, Page } from "playwright-core";
@@ -203,6 +204,8 @@ describe("a hub watching three devices", () => {
     const before = news(id).length;
     // A power cut: the bus and every service die at once, nothing says goodbye.
     const cut = now();
+    const encoder = stack.get("camera").pid;
+    if (encoder !== undefined) execFileSync("pkill", ["-KILL", "-P", String(encoder)]); // the camera's ffmpeg dies with the power too
     for (const name of ["camera", "pir"] as const) stack.get(name).signal("SIGKILL");
     await killNats(stack.nats);
     const text = await waitFor(`${id} offline in Telegram`, () => news(id).slice(before).find((t) => t.startsWith("📴")), 20_000);
