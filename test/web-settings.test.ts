@@ -1,9 +1,7 @@
 import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
 import { Heartbeat, settingsKeys, subjects, type QualityPresets } from "@picket/contracts";
-import { createLogger, createMetrics, openSettings, startHeartbeat, subscribeJson, type KV, type NatsConnection } from "@picket/runtime";
-import { openPairedChats } from "@picket/runtime";
+import { DeviceDirectory, createLogger, createMetrics, openPairedChats, openSettings, startHeartbeat, subscribeJson, type KV, type NatsConnection } from "@picket/runtime";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DeviceDirectory } from "../services/web/src/device-directory.js";
 import { settingsRoutes } from "../services/web/src/settings/settings-routes.js";
 import { testBus } from "./support/bus.js";
 import { startNats, type NatsServer } from "./support/nats.js";
