@@ -148,6 +148,22 @@ export function openMediaReader(nc: NatsConnection, opts: { domain?: string } = 
   };
 }
 
+/**
+ * The media reader for each device's events. On a hub (`hub`: its own id) every other device
+ * keeps its media in its own JetStream domain (its id), read there; elsewhere, and for the
+ * hub's own id, the local bucket. Readers are opened once per device.
+ */
+export function deviceMediaReaders(nc: NatsConnection, opts: { hub?: string } = {}): (device: string) => MediaReader {
+  const local = openMediaReader(nc);
+  const remote = new Map<string, MediaReader>();
+  return (device) => {
+    if (opts.hub === undefined || device === opts.hub) return local;
+    const reader = remote.get(device) ?? openMediaReader(nc, { domain: device });
+    remote.set(device, reader);
+    return reader;
+  };
+}
+
 class NatsMediaStore implements MediaStore {
   /** Set by `ensure`, which `openMediaStore` awaits before handing the store out. */
   private os!: ObjectStore;

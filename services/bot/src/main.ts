@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, openMediaReader, type MediaReader, openSettings, runMain, startHeartbeat, startOpsServer, watchConnection } from "@picket/runtime";
+import { VERSION, bootService, connectBus, deviceMediaReaders, openSettings, runMain, startHeartbeat, startOpsServer, watchConnection } from "@picket/runtime";
 import { botConfig, checkBotConfig } from "./config.js";
 import { createBotService, type BotService } from "./bot-service.js";
 import { openBotState } from "./delivery-log.js";
@@ -13,14 +13,7 @@ await runMain(log, lc, async () => {
   const settings = await openSettings(nc);
   const botState = await openBotState(nc);
   // A hub's bot reads each device's media where the device keeps them (its JetStream domain, its id).
-  const local = openMediaReader(nc);
-  const remote = new Map<string, MediaReader>();
-  const mediaOf = (device: string): MediaReader => {
-    if (cfg.role !== "hub" || device === cfg.deviceId) return local;
-    const reader = remote.get(device) ?? openMediaReader(nc, { domain: device });
-    remote.set(device, reader);
-    return reader;
-  };
+  const mediaOf = deviceMediaReaders(nc, cfg.role === "hub" ? { hub: cfg.deviceId } : {});
   /** A fresh bot each time this replica takes the lease. */
   const makeBot = () =>
     createBotService({

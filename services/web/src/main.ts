@@ -27,7 +27,7 @@ await runMain(log, lc, async () => {
   const hls = createHlsProxy({ streamUrl: cfg.streamUrl, log, token });
   // The timeline is read from the events stream in the background: the UI answers meanwhile.
   // A hub reads each event's photo and clip where its device keeps them (the device's JetStream domain).
-  const media = openEventMedia(nc, { devicesRemote: hub });
+  const media = openEventMedia(nc, hub ? { hub: cfg.deviceId } : {});
   const feed = startEventFeed({ nc, log, media });
   lc.add("events", () => feed.stop());
   const health = () => ({ ok: link.connected, nats: link.connected, viewers: proxy.viewers });

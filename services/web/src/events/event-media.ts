@@ -1,5 +1,5 @@
 import { mediaNames } from "@picket/contracts";
-import { openMediaReader, type MediaReader, type NatsConnection } from "@picket/runtime";
+import { deviceMediaReaders, type MediaReader, type NatsConnection } from "@picket/runtime";
 
 /** An event's snapshot and clip in the media object store of its device, found by the event id alone. */
 export interface EventMedia {
@@ -14,19 +14,8 @@ export interface EventMedia {
  * creates the bucket or changes its limits. Names come from `mediaNames` and the event id,
  * never from a request's path.
  */
-export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: number; devicesRemote?: boolean } = {}): EventMedia {
-  // On a hub (`devicesRemote`) each device keeps its media in its own JetStream domain (its id).
-  const local = openMediaReader(nc);
-  const remote = new Map<string, MediaReader>();
-  const readerOf = (device: string): MediaReader => {
-    if (opts.devicesRemote !== true) return local;
-    let r = remote.get(device);
-    if (r === undefined) {
-      r = openMediaReader(nc, { domain: device });
-      remote.set(device, r);
-    }
-    return r;
-  };
+export function openEventMedia(nc: NatsConnection, opts: { readTimeoutMs?: number; hub?: string } = {}): EventMedia {
+  const readerOf = deviceMediaReaders(nc, opts.hub === undefined ? {} : { hub: opts.hub });
   const readTimeoutMs = opts.readTimeoutMs ?? 10_000;
   // A player seeking in a clip asks for one range after another: the clip is read from the
   // store once and kept for a minute, not read whole again for every range.
