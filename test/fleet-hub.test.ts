@@ -14,7 +14,7 @@ import { deviceNatsConfig, hubNatsConfig } from "../tools/stack/src/nats-config.
 import { ALLOWED, TOKEN } from "./support/bot.js";
 import { testBus } from "./support/bus.js";
 import { launchChromium } from "./support/chromium.js";
-import { killNats, now } from "./support/faults.js";
+import { TcpGate, killNats, now, storedPresence } from "./support/faults.js";
 import { startNats, type NatsServer } from "./support/nats.js";
 import { freePort, waitFor } from "./support/ports.js";
 import { recordReliability } from "./support/reliability.js";
@@ -34,6 +34,8 @@ const DETECTION_BOUND_MS = 10_000;
 const teardown: (() => Promise<unknown>)[] = [];
 let hubNats: NatsServer;
 let leafPort: number;
+/** The uplink of the first device: it reaches the hub through this gate, which a test closes. */
+let uplink: TcpGate;
 let double: TelegramApiDouble;
 let nc: NatsConnection;
 let web: string;
@@ -44,13 +46,14 @@ const devices = new Map<string, Stack>();
 const DEVICE_ENV = { PICKET_CAMERA_WIDTH: "320", PICKET_CAMERA_HEIGHT: "180", PICKET_CAMERA_FPS: "10", PICKET_CAMERA_BITRATE_KBPS: "300", PICKET_PRESENCE_MODE: "pir", PICKET_TZ: "UTC", PICKET_CLIP_PRE_S: "1", PICKET_CLIP_POST_S: "2" };
 
 async function startDevice(id: string, natsPort?: number): Promise<Stack> {
+  const hubPort = id === DEVICES[0] ? uplink.port : leafPort;
   const stack = await startStack({
     device: id,
     services: ["camera", "pir"],
     env: DEVICE_ENV,
     nats: {
       config: (port, store) =>
-        deviceNatsConfig({ host: "127.0.0.1", port: natsPort ?? port, storeDir: store, serverName: id, hub: { url: `nats-leaf://${id}:${secrets.get(id)?.password ?? ""}@127.0.0.1:${leafPort}` } }),
+        deviceNatsConfig({ host: "127.0.0.1", port: natsPort ?? port, storeDir: store, serverName: id, hub: { url: `nats-leaf://${id}:${secrets.get(id)?.password ?? ""}@127.0.0.1:${hubPort}` } }),
     },
   });
   devices.set(id, stack);
@@ -88,10 +91,21 @@ async function deviceEvents(device: string): Promise<DeviceStatusEvent[]> {
 
 beforeAll(async () => {
   leafPort = await freePort();
-  // The hub as `npm run hub -- add-device` leaves it: each device with its own user and password, limited to its own subjects.
+  uplink = await TcpGate.start(leafPort);
+  teardown.push(() => uplink.close());
+  // The hub as `npm run hub -- add-device` leaves it: each device with its own user and password,
+  // limited to its own subjects. It tells devices the gate's address (as PICKET_HUB_HOST does),
+  // so the first device, reconnecting, cannot go round its closed uplink.
   hubNats = await startNats({
     config: (port, store) =>
-      hubNatsConfig({ host: "127.0.0.1", port, storeDir: store, serverName: HUB, leaf: { host: "127.0.0.1", port: leafPort }, devices: DEVICES.map((id) => ({ id, passwordHash: secrets.get(id)?.passwordHash ?? "" })) }),
+      hubNatsConfig({
+        host: "127.0.0.1",
+        port,
+        storeDir: store,
+        serverName: HUB,
+        leaf: { host: "127.0.0.1", port: leafPort, advertise: `127.0.0.1:${uplink.port}` },
+        devices: DEVICES.map((id) => ({ id, passwordHash: secrets.get(id)?.passwordHash ?? "" })),
+      }),
   });
   teardown.push(() => hubNats.dispose());
   double = await startTelegramApi(TOKEN);
@@ -198,10 +212,59 @@ describe("a hub watching three devices", () => {
     expect(Number(video[0]?.params.reply_to_message_id ?? JSON.parse(String(video[0]?.params.reply_parameters ?? "{}")).message_id)).toBe(photo[0]?.messageId);
   });
 
+  it("brings an alarm raised while a device's link to the hub was down to the household and the timeline once the link is back", async () => {
+    const id = DEVICES[0];
+    const stack = devices.get(id) as Stack;
+    const before = news(id).length;
+    const photosBefore = double.calls("sendPhoto").filter((c) => String(c.params.caption).includes(id)).length;
+    // The uplink fails (the device's router, its Wi-Fi): the device lives on, alone.
+    await uplink.set("refuse");
+    const cut = now();
+    await waitFor(`${id} offline in Telegram`, () => news(id).slice(before).find((t) => t.startsWith("📴")), 20_000);
+    const local = await testBus(stack.nats.url, "fleet-test-device");
+    try {
+      // Someone at the door meanwhile: the device notices and stores it, as it does without a hub.
+      await local.request(subjects.pirInject(id), JSON.stringify({ pulseMs: 300 }), { timeout: 5_000 });
+      const event = await waitFor(`the alarm stored on ${id}`, async () => (await storedPresence(local, id)).find((e) => e.state === "started" && e.triggers.includes("pir")), 15_000, 250);
+      await waitFor(`${id}'s clip stored on the device`, () => stack.get("camera").logs.find((l) => l.eventId === event.id && l.msg === "event clip stored"), 20_000, 250);
+      // Nothing of it reached the hub: no alert, no timeline entry.
+      expect(double.calls("sendPhoto").filter((c) => String(c.params.caption).includes(id))).toHaveLength(photosBefore);
+      const session = await login(web);
+      const inTimeline = async () => ((await (await session.fetch("/api/events")).json()) as EventPage).events.find((e) => e.id === event.id);
+      expect(await inTimeline()).toBeUndefined();
+
+      // The link is back: the hub takes what the device stored meanwhile, and the household gets the alert with its photo and clip.
+      await uplink.set("open");
+      const back = now();
+      const photo = await double.waitForCalls("sendPhoto", photosBefore + 1, 30_000, (c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`));
+      const alertMs = now() - back;
+      expect(photo.at(-1)?.files.photo?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+      expect(await waitFor(`${id}'s alarm in the hub's timeline`, inTimeline, 15_000, 250)).toMatchObject({ device: id, triggers: ["pir"] });
+      const video = await double.waitForCalls("sendVideo", 1, 30_000, (c) => c.chatId === ALLOWED[0] && Number(c.params.reply_to_message_id ?? JSON.parse(String(c.params.reply_parameters ?? "{}")).message_id) === photo.at(-1)?.messageId);
+      expect(video[0]?.files.video?.subarray(4, 8).toString()).toBe("ftyp");
+      await waitFor(`${id} back online in Telegram`, () => news(id).slice(before).find((t) => t.startsWith("✅")), 20_000);
+      // Once, not twice.
+      expect(double.calls("sendPhoto").filter((c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`))).toHaveLength(1);
+      recordReliability("fleet-device-uplink-outage", {
+        kind: "fault",
+        fault: "a device's link to its hub is cut (connections refused) while someone is at the door, then restored",
+        recoveryMs: Math.round(alertMs),
+        measured: "link restored → the household's alert photo, sent by the hub's bot",
+        events: 1,
+        eventsLost: 0,
+        alertsDuplicated: 0,
+        notes: `link down for ${((back - cut) / 1000).toFixed(1)} s; the alarm was stored on the device and reached the hub's timeline and bot with its photo and clip once the link was back`,
+      });
+    } finally {
+      await local.close();
+    }
+  });
+
   it("announces a device that lost power as offline within 10 s, and back online when it returns", async () => {
     const id = DEVICES[1];
     const stack = devices.get(id) as Stack;
     const before = news(id).length;
+    const othersBefore = [DEVICES[0], DEVICES[2]].map((other) => news(other).length);
     // A power cut: the bus and every service die at once, nothing says goodbye.
     const cut = now();
     const encoder = stack.get("camera").pid;
@@ -213,7 +276,7 @@ describe("a hub watching three devices", () => {
     expect(text).toMatch(new RegExp(`^📴 ${id} is offline: not heard from for \\d+ s\\. Last heard `));
     expect(detectedMs).toBeLessThanOrEqual(DETECTION_BOUND_MS);
     // Only that device: the others were not called offline.
-    for (const other of [DEVICES[0], DEVICES[2]]) expect(news(other).filter((t) => t.startsWith("📴"))).toEqual([]);
+    [DEVICES[0], DEVICES[2]].forEach((other, i) => expect(news(other).slice(othersBefore[i]).filter((t) => t.startsWith("📴"))).toEqual([]));
     const down = now();
 
     // Power back: the same bus (port and store) and services.

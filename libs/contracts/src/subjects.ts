@@ -75,6 +75,12 @@ export const subjects = {
   /** Durable events (JetStream). `kind` is `presence`, … */
   event: (device: string, kind: string) => `picket.${device}.events.${kind}`,
   eventsAll: (device = "*") => `picket.${device}.events.>`,
+  /**
+   * Where a device's events stream delivers to the hub's, which sources it (the deliver prefix
+   * of that source): in the device's own name, so its hub credentials allow it, and outside
+   * `events.>`, so the device's own stream does not store its deliveries.
+   */
+  hubFeed: (device: string) => `picket.${device}.hub-feed`,
   heartbeat: (device: string, service: ServiceName) => `picket.${device}.heartbeat.${service}`,
   heartbeatsAll: (device = "*") => `picket.${device}.heartbeat.*`,
 } as const;

@@ -7,6 +7,7 @@ export * from "./heartbeat.js";
 export * from "./ops-server.js";
 export * from "./lifecycle.js";
 export * from "./jetstream.js";
+export * from "./event-feeds.js";
 export * from "./version.js";
 export * from "./boot.js";
 export * from "./timers.js";

@@ -14,7 +14,8 @@ const DAY_NS = 24 * 60 * 60 * 1e9;
 /**
  * Creates (or updates) the events stream. File storage so events survive a power cut;
  * 30 days or 100k events, whichever comes first; a 2-minute duplicate window so a retried
- * publish of the same event id is stored once.
+ * publish of the same event id is stored once. On a hub it also takes each device's stored
+ * events as a source (event-feeds.ts); an update keeps those.
  */
 export async function ensureEventsStream(nc: NatsConnection): Promise<JetStreamClient> {
   const jsm = await jetstreamManager(nc);
@@ -29,8 +30,9 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<JetStreamC
     duplicate_window: 120 * 1e9,
   };
   try {
-    await jsm.streams.info(EVENTS_STREAM);
-    await jsm.streams.update(EVENTS_STREAM, config);
+    // A hub's stream keeps the devices it takes events from (event-feeds.ts).
+    const { sources } = (await jsm.streams.info(EVENTS_STREAM)).config;
+    await jsm.streams.update(EVENTS_STREAM, { ...config, ...(sources === undefined ? {} : { sources }) });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(config);

@@ -46,6 +46,8 @@ export interface AlertDeliveryOptions {
   isPaired: (chat: number) => boolean;
   log: Logger;
   timeZone?: string;
+  /** The wall clock (an alert's caption says how late it goes out). */
+  now?: () => number;
 }
 
 /**
@@ -79,7 +81,7 @@ export class AlertDelivery {
     const running = this.inFlight.get(event.id);
     if (running !== undefined) return running;
     const { ports, log, record } = this.opts;
-    const caption = alertCaption(event, this.opts.timeZone);
+    const caption = alertCaption(event, this.opts.timeZone, (this.opts.now ?? Date.now)());
     let picture: Promise<Snapshot> | undefined;
     // Taken once, when the first chat needs it, so every chat sees the same picture.
     const photo = () =>

@@ -24,6 +24,14 @@ describe("alertCaption", () => {
     expect(c).not.toContain("Someone");
   });
 
+  it("says how late an alert goes out a minute or more after its event, and nothing when it is on time", () => {
+    const e = { device: "door", at, triggers: ["pir"] as const, test: false };
+    expect(alertCaption({ ...e, triggers: [...e.triggers] }, "UTC", at + 59_000)).not.toContain("late");
+    expect(alertCaption({ ...e, triggers: [...e.triggers] }, "UTC", at + 12 * 60_000 + 5_000).split("\n").at(-1)).toBe("⏱ Sent 12 min late: it could not go out then.");
+    expect(alertCaption({ ...e, triggers: [...e.triggers] }, "UTC", at + 125 * 60_000)).toContain("Sent 2 h 5 min late");
+    expect(alertCaption({ ...e, triggers: [...e.triggers] }, "UTC", at + 3 * 86_400_000)).toContain("Sent 3 days late");
+  });
+
   it("stays within Telegram's caption limit", () => {
     const c = alertCaption({ device: "d".repeat(64), at, triggers: Array(400).fill("motion"), test: false }, "UTC");
     expect(c.length).toBeLessThanOrEqual(CAPTION_LIMIT);

@@ -38,14 +38,32 @@ export function formatLocalTime(atMs: number, timeZone?: string): string {
   return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${parts.timeZoneName ?? ""}`.trimEnd();
 }
 
-/** The caption of an alert photo: what happened, where, when, and what noticed it. */
-export function alertCaption(event: Pick<PresenceEvent, "device" | "at" | "triggers" | "test">, timeZone?: string): string {
+/** An alert sent this long after its event says so (a device's link to the hub, or Telegram, was down). */
+export const LATE_ALERT_MS = 60_000;
+
+/**
+ * The caption of an alert photo: what happened, where, when, and what noticed it; and, when it
+ * goes out `sentAt` LATE_ALERT_MS or more after the event, how late, so nobody runs to the door
+ * for someone who left an hour ago.
+ */
+export function alertCaption(event: Pick<PresenceEvent, "device" | "at" | "triggers" | "test">, timeZone?: string, sentAt = event.at): string {
   const when = formatLocalTime(event.at, timeZone);
   const by = event.triggers.map((t) => TRIGGER_WORDS[t]).join(" + ");
   const lines = event.test
     ? [`🧪 Test alarm — ${event.device}`, when, "This is a test: alerts reach this chat."]
     : [`🚨 Someone is at ${event.device}`, when, `Noticed by: ${by}`];
+  const late = sentAt - event.at;
+  if (late >= LATE_ALERT_MS) lines.push(`⏱ Sent ${lateness(late)} late: it could not go out then.`);
   return clip(lines.join("\n"), CAPTION_LIMIT);
+}
+
+/** `3 min`, `2 h 5 min`, `2 days`. */
+function lateness(ms: number): string {
+  const min = Math.floor(ms / 60_000);
+  if (min < 60) return `${min} min`;
+  const h = Math.floor(min / 60);
+  if (h < 48) return min % 60 === 0 ? `${h} h` : `${h} h ${min % 60} min`;
+  return `${Math.floor(h / 24)} days`;
 }
 
 /** The caption of the photo that answers `/ping`. */

@@ -2,8 +2,10 @@ import { createHash } from "node:crypto";
 import { DeviceStatusEvent, Heartbeat, subjects, type DeviceState } from "@picket/contracts";
 import {
   EventRecorder,
+  FEED_LEAD_MS,
   Kvm,
   ensureEventsStream,
+  feedDeviceEvents,
   realTimers,
   subscribeJson,
   type KV,
@@ -15,6 +17,7 @@ import {
 } from "@picket/runtime";
 import { z } from "zod";
 import { FleetDetector, type DeviceRecord, type Transition } from "./detector.js";
+import { FeedKeeper } from "./feeds.js";
 import { fleetMetrics } from "./fleet-metrics.js";
 
 /** The detector's conclusions, per device: a restarted hub (or a second replica) goes on from them. */
@@ -50,8 +53,9 @@ export function transitionId(t: Transition): string {
 /**
  * The hub's failure detector as a service: every device's heartbeats in (`picket.*.heartbeat.*`,
  * carried from the devices' buses through the leaf nodes), device offline / online / degraded
- * out as durable events (`picket.<device>.events.device`) for the bot and the web, and every
- * device's figures on /metrics for Prometheus.
+ * out as durable events (`picket.<device>.events.device`) for the bot and the web, every
+ * device's figures on /metrics for Prometheus, and each device's events stream fed into the
+ * hub's (FeedKeeper), so what a device records while its link is down reaches the hub later.
  */
 export function createFleetService(deps: FleetServiceDeps) {
   const log = deps.log.child({ module: "fleet" });
@@ -59,6 +63,7 @@ export function createFleetService(deps: FleetServiceDeps) {
   const wall = deps.wallClock ?? Date.now;
   const detector = new FleetDetector({ offlineAfterMs: deps.offlineAfterMs, degradedAfterMs: deps.degradedAfterMs, maxDevices: deps.maxDevices, hubDevice: deps.deviceId });
   const figures = fleetMetrics(deps.metrics.registry, { states: () => detector.states(), view: (d) => detector.view(d, timers.now()) });
+  const feeds = new FeedKeeper((devices) => feedDeviceEvents(deps.nc, devices, wall() - FEED_LEAD_MS), log);
   let kv: KV | undefined;
   let recorder: EventRecorder<DeviceStatusEvent> | undefined;
   let sub: Subscription | undefined;
@@ -91,6 +96,7 @@ export function createFleetService(deps: FleetServiceDeps) {
       detector.holdOffline(now);
     }
     if (connected) for (const t of detector.check(now, wall())) conclude(t);
+    if (connected && recorder !== undefined) void feeds.tick(detector.states().keys(), now);
     if (!stopped) tick = timers.setTimeout(check, CHECK_EVERY_MS);
   };
 
@@ -150,7 +156,7 @@ export function createFleetService(deps: FleetServiceDeps) {
     vitals(): Record<string, number> {
       const n: Record<DeviceState, number> = { online: 0, degraded: 0, offline: 0 };
       for (const r of detector.states().values()) n[r.state]++;
-      return { devices: detector.states().size, online: n.online, degraded: n.degraded, offline: n.offline };
+      return { devices: detector.states().size, online: n.online, degraded: n.degraded, offline: n.offline, fed: feeds.devices().size };
     },
   };
 }

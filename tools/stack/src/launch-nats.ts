@@ -32,7 +32,7 @@ export function prepareNats(cfg: StackConfig, dataDir: string): NatsLaunch {
     if (cfg.hubUrl !== undefined) throw new Error("PICKET_HUB_URL is for a device that joins a hub; this is the hub (PICKET_ROLE=hub)");
     const files = hubFiles(dataDir);
     const registry = loadRegistry(files.registry);
-    writeHubConfig(files, { host: "127.0.0.1", port: cfg.natsPort, storeDir: store, httpPort: cfg.hubMonitorPort, leaf: { host: "0.0.0.0", port: cfg.hubLeafPort }, pidFile: files.pidFile }, registry);
+    writeHubConfig(files, { host: "127.0.0.1", port: cfg.natsPort, storeDir: store, httpPort: cfg.hubMonitorPort, leaf: { host: "0.0.0.0", port: cfg.hubLeafPort, ...(cfg.hubHost === undefined ? {} : { advertise: `${cfg.hubHost}:${cfg.hubLeafPort}` }) }, pidFile: files.pidFile }, registry);
     const n = registry.devices.length;
     return {
       spec: spec(files.config, true),

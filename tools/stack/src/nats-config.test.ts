@@ -13,6 +13,8 @@ describe("deviceNatsConfig", () => {
     const text = deviceNatsConfig({ host: "127.0.0.1", port: 4222, storeDir: "/d", serverName: "door", httpPort: 8222, hub: { url: "nats-leaf://hub.lan:7422", credentialsFile: "/run/door.creds" } });
     expect(text).toContain('domain: "door"');
     expect(text).toContain('url: "nats-leaf://hub.lan:7422", credentials: "/run/door.creds"');
+    // Its events reach the hub only as the hub reads its stream (so the hub catches up after a lost link, and stores each once).
+    expect(text).toContain('deny_exports: ["picket.door.events.>"], deny_imports: ["picket.*.events.>"] }');
     expect(text).toContain('ping_interval: "5s"');
     expect(text).toContain('http: "127.0.0.1:8222"');
     // Its own services publish only in its name there (and to JetStream, KV, object stores, inboxes).
@@ -29,7 +31,8 @@ describe("deviceNatsConfig", () => {
 describe("devicePermissions", () => {
   it("lets a device send only its own subjects and answers (and the hub's wildcard interests, which its own server narrows to its name), and receive only what is addressed to it", () => {
     const p = devicePermissions("door");
-    expect(p.publish).toEqual(["picket.door.>", "picket.*.heartbeat.*", "picket.*.events.>", "_INBOX.>"]);
+    // `$JSC.R.>`: its JetStream answering the hub server's feed of its events (the consumer it keeps there).
+    expect(p.publish).toEqual(["picket.door.>", "picket.*.heartbeat.*", "_INBOX.>", "$JSC.R.>"]);
     expect(p.subscribe).toEqual(["picket.door.>", `${deviceInboxPrefix("door")}.>`, "$JS.door.API.>", "$JS.FC.>"]);
     // Nothing of another device delivered to it, no hub inbox (other devices' answers), no ack subject (no domain in it).
     expect(p.subscribe.some((s) => s.startsWith("picket.*") || s === ">" || s.startsWith("$JS.ACK"))).toBe(false);
@@ -53,12 +56,17 @@ describe("hubNatsConfig", () => {
     expect(text).toContain('http: "127.0.0.1:8222"');
   });
 
+  it("tells joining devices the address they reach it at, when given, instead of its own interfaces'", () => {
+    expect(hubNatsConfig({ ...base, leaf: { host: "0.0.0.0", port: 7422, advertise: "hub.example.net:7422" } })).toContain('leafnodes {\n  host: "0.0.0.0"\n  port: 7422\n  advertise: "hub.example.net:7422"\n}');
+    expect(hubNatsConfig(base)).not.toContain("advertise");
+  });
+
   it("has one leaf-only user per device, with its hash and its own permissions", () => {
     const text = hubNatsConfig({ ...base, devices: [{ id: "door", passwordHash: hash }, { id: "shed", passwordHash: hash }] });
     const door = text.split("\n").find((l) => l.includes('user: "door"')) ?? "";
     expect(door).toContain(`password: "${hash}"`);
     expect(door).toContain('allowed_connection_types: ["LEAFNODE"]');
-    expect(door).toContain('publish: { allow: ["picket.door.>", "picket.*.heartbeat.*", "picket.*.events.>", "_INBOX.>"] }');
+    expect(door).toContain('publish: { allow: ["picket.door.>", "picket.*.heartbeat.*", "_INBOX.>", "$JSC.R.>"] }');
     expect(door).toContain('subscribe: { allow: ["picket.door.>", "_INBOX_door.>", "$JS.door.API.>", "$JS.FC.>"] }');
     expect(text).toContain('user: "shed"');
   });

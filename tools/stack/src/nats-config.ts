@@ -56,7 +56,10 @@ export function deviceNatsConfig(o: DeviceNatsOptions): string {
       `ping_max: ${HUB_PING_MAX}`,
       `leafnodes {`,
       `  remotes: [`,
-      `    { url: ${quote(o.hub.url)}${o.hub.credentialsFile === undefined ? "" : `, credentials: ${quote(o.hub.credentialsFile)}`} }`,
+      // Its events go to the hub only as the hub's server reads them from the device's stream
+      // (a source, event-feeds.ts), which catches up after the link was down; sent live as
+      // well, the hub would store them twice. Nor does it store the hub's events.
+      `    { url: ${quote(o.hub.url)}${o.hub.credentialsFile === undefined ? "" : `, credentials: ${quote(o.hub.credentialsFile)}`}, deny_exports: [${quote(subjects.eventsAll(o.serverName))}], deny_imports: [${quote(subjects.eventsAll())}] }`,
       `  ]`,
       `}`,
     );
@@ -110,12 +113,14 @@ export function deviceInboxPrefix(device: string): string {
  */
 export function devicePermissions(id: string): { publish: string[]; subscribe: string[] } {
   return {
-    // The hub's wildcard subscriptions across devices (heartbeats, the events stream) too:
-    // nats-server 2.9 sends a joining leaf only those of the hub's subscriptions its publish
-    // permissions allow, compared as written, so `picket.*.heartbeat.*` needs itself listed
-    // (a subscription made after the leaf joined is sent anyway). The device's own server
-    // still lets its services publish only in its name (deviceNatsConfig).
-    publish: [`picket.${id}.>`, subjects.heartbeatsAll(), subjects.eventsAll(), "_INBOX.>"],
+    // The hub's wildcard subscription across devices' heartbeats too: nats-server 2.9 sends a
+    // joining leaf only those of the hub's subscriptions its publish permissions allow, compared
+    // as written, so `picket.*.heartbeat.*` needs itself listed (a subscription made after the
+    // leaf joined is sent anyway). The device's own server still lets its services publish only
+    // in its name (deviceNatsConfig). `$JSC.R.>`: the device's JetStream answering the hub's
+    // server, which keeps a consumer of the device's events stream (event-feeds.ts); its
+    // deliveries come on `picket.<id>.hub-feed.…`, in the device's name.
+    publish: [`picket.${id}.>`, subjects.heartbeatsAll(), "_INBOX.>", "$JSC.R.>"],
     subscribe: [`picket.${id}.>`, `${deviceInboxPrefix(id)}.>`, `$JS.${id}.API.>`, "$JS.FC.>"],
   };
 }
@@ -137,8 +142,12 @@ export interface HubNatsOptions {
   serverName?: string;
   /** Monitoring port (/varz, /leafz) on `host`; none when undefined. */
   httpPort?: number;
-  /** The listener devices join as leaf nodes (`0.0.0.0:7422` on a real hub). */
-  leaf: { host: string; port: number };
+  /**
+   * The listener devices join as leaf nodes (`0.0.0.0:7422` on a real hub). `advertise`: the
+   * host:port devices reach it at, when not the listener's own (a port forward, a tunnel): the
+   * hub tells joining devices this address, and they use it when they reconnect.
+   */
+  leaf: { host: string; port: number; advertise?: string };
   /** Where nats-server writes its pid, so `npm run hub` can make it reload. */
   pidFile?: string;
   devices: readonly HubDevice[];
@@ -190,6 +199,7 @@ export function hubNatsConfig(o: HubNatsOptions): string {
     `leafnodes {`,
     `  host: ${quote(o.leaf.host)}`,
     `  port: ${o.leaf.port}`,
+    ...(o.leaf.advertise === undefined ? [] : [`  advertise: ${quote(o.leaf.advertise)}`]),
     `}`,
   ].join("\n")}\n`;
 }

@@ -42,7 +42,7 @@ export const stackConfig = {
       if (v !== "" && !/^[A-Za-z0-9.:[\]-]+$/.test(v)) throw new Error("must be a host name or address");
       return v === "" ? undefined : v;
     }),
-    doc: "Hub: its address as devices reach it, put into the PICKET_HUB_URL that `npm run hub -- add-device` prints.",
+    doc: "Hub: its address as devices reach it, put into the PICKET_HUB_URL that `npm run hub -- add-device` prints, and told to joining devices for their reconnects (instead of the addresses of its own interfaces).",
     defaultDoc: "this machine's host name",
   },
 } satisfies ConfigSpec;
