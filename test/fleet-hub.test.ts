@@ -5,8 +5,8 @@
 // three cameras; a device that loses power is announced offline in Telegram within 10 s and
 // back online when it returns; the hub's own restarts raise no alarm.
 import { execFileSync } from "node:child_process";
-import { DeviceStatusEvent, EVENTS_STREAM, subjects, type EventPage } from "@picket/contracts";
-import { jetstreamManager, type NatsConnection } from "@picket/runtime";
+import { DeviceStatusEvent, EVENTS_STREAM, settingsKeys, subjects, type EventPage } from "@picket/contracts";
+import { jetstreamManager, openSettings, type NatsConnection } from "@picket/runtime";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newDevicePassword } from "../tools/stack/src/hub-registry.js";
@@ -198,18 +198,55 @@ describe("a hub watching three devices", () => {
     // The hub's one bot alerts for every device, with the trigger frame from that device's camera.
     const photo = await double.waitForCalls("sendPhoto", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.caption).startsWith(`🚨 Someone is at ${id}`));
     expect(photo[0]?.files.photo?.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
-    // Its buttons act on that camera; arming is not offered from the hub (each camera keeps its own).
+    // Its buttons act on that camera; no Disarm on an alert of one camera among several (/disarm disarms them all).
     const markup = JSON.parse(String(photo[0]?.params.reply_markup)) as { inline_keyboard: { callback_data?: string }[][] };
     const actions = markup.inline_keyboard.flat().map((b) => b.callback_data);
     expect(actions).toContain(`clip:${id}`);
     expect(actions).not.toContain("disarm");
-    double.pushUpdate(updates.text(Number(ALLOWED[0]), "/arm"));
-    const armAnswer = await double.waitForCalls("sendMessage", 1, 10_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("Arming is set on each camera"));
-    expect(armAnswer).toHaveLength(1);
     // And the clip, read from the device's media store, as a reply to that photo.
     const video = await double.waitForCalls("sendVideo", 1, 30_000, (c) => c.chatId === ALLOWED[0]);
     expect(video[0]?.files.video?.subarray(4, 8).toString()).toBe("ftyp");
     expect(Number(video[0]?.params.reply_to_message_id ?? JSON.parse(String(video[0]?.params.reply_parameters ?? "{}")).message_id)).toBe(photo[0]?.messageId);
+  });
+
+  it("arms and disarms the devices from the hub: its web's Settings and its bot's /arm and /disarm change each device's own setting, which the device follows", async () => {
+    const [id, other] = [DEVICES[2], DEVICES[1]];
+    const session = await login(web);
+    const local = await testBus((devices.get(id) as Stack).nats.url, "fleet-test-settings");
+    try {
+      const onDevice = async () => (await (await openSettings(local)).get(settingsKeys.arming(id)))?.string();
+      const pir = (devices.get(id) as Stack).get("pir");
+      const armedNow = () => pir.logs.filter((l) => l.msg === "arming").at(-1)?.armedNow;
+      // The hub's web writes the device's own bucket (through the device), and reads it back there.
+      const put = await session.fetch(`/api/devices/${id}/arming`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "disarmed" }) });
+      expect(put.status).toBe(200);
+      expect(JSON.parse((await onDevice()) ?? "{}")).toEqual({ mode: "disarmed" });
+      await waitFor(`${id}'s PIR disarmed`, () => (armedNow() === false ? true : undefined), 10_000);
+      const read = (await (await session.fetch(`/api/devices/${id}/settings`)).json()) as { arming: { mode: string } };
+      expect(read.arming.mode).toBe("disarmed");
+      const list = (await (await session.fetch("/api/devices")).json()) as { devices: { id: string; armed: { mode: string } }[] };
+      expect(list.devices.find((d) => d.id === id)?.armed.mode).toBe("disarmed");
+      expect(list.devices.find((d) => d.id === other)?.armed.mode).not.toBe("disarmed");
+      // A value the device's contract refuses is refused by the device too, and nothing changes there.
+      const refused = JSON.parse((await nc.request(subjects.settingsWrite(id), JSON.stringify({ setting: "arming", value: "sometimes" }), { timeout: 5_000 })).string()) as { ok: boolean; error?: string };
+      expect(refused).toMatchObject({ ok: false, error: expect.stringMatching(/^not a valid arming setting/) });
+      expect(JSON.parse((await onDevice()) ?? "{}")).toEqual({ mode: "disarmed" });
+
+      // The household's one bot arms every camera.
+      double.pushUpdate(updates.text(Number(ALLOWED[0]), "/arm"));
+      const armed = await double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("✅ Armed:"));
+      expect(String(armed[0]?.params.text)).toBe(`✅ Armed: ${[...DEVICES].sort().join(", ")}. You get a photo when someone is there.`);
+      expect(await onDevice()).toBe("armed");
+      await waitFor(`${id}'s PIR armed again`, () => (armedNow() === true ? true : undefined), 10_000);
+      double.pushUpdate(updates.text(Number(ALLOWED[0]), "/disarm"));
+      await double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("⏸ Disarmed:"));
+      expect(await onDevice()).toBe("disarmed");
+      double.pushUpdate(updates.text(Number(ALLOWED[0]), "/arm"));
+      await double.waitForCalls("sendMessage", 2, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("✅ Armed:"));
+      expect(await onDevice()).toBe("armed");
+    } finally {
+      await local.close();
+    }
   });
 
   it("brings an alarm raised while a device's link to the hub was down to the household and the timeline once the link is back", async () => {

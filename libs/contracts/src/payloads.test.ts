@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Heartbeat, PirInject, PresenceEvent } from "./payloads.js";
+import { DEVICE_SETTING_NAMES, Heartbeat, PirInject, PresenceEvent, SettingWrite, parseDeviceSetting } from "./payloads.js";
 
 const event: PresenceEvent = { id: "ev-lq2x3y4z-abcdefgh", kind: "presence", state: "started", device: "pi", at: 1_700_000_000_000, triggers: ["pir"], test: false };
 
@@ -52,5 +52,25 @@ describe("Heartbeat", () => {
     ["a bad device", { device: "" }],
   ])("rejects %s", (_what, patch) => {
     expect(Heartbeat.safeParse({ ...hb, ...patch }).success).toBe(false);
+  });
+});
+
+describe("a hub's write of a device's setting", () => {
+  it("takes each setting's stored text only when that setting's contract does", () => {
+    expect(parseDeviceSetting("arming", "armed")).toEqual({ mode: "armed" });
+    expect(parseDeviceSetting("arming", '{"mode":"scheduled","schedule":[{"days":[1],"from":"22:00","to":"06:00"}]}')).toMatchObject({ mode: "scheduled" });
+    expect(() => parseDeviceSetting("arming", "sometimes")).toThrow();
+    expect(parseDeviceSetting("detection", '{"mode":"pir"}')).toEqual({ mode: "pir" });
+    expect(() => parseDeviceSetting("detection", '{"mode":"radar"}')).toThrow();
+    expect(() => parseDeviceSetting("motion", "{not json")).toThrow();
+    expect(() => parseDeviceSetting("snooze", '{"until":-5}')).toThrow();
+  });
+
+  it("names only the device's own settings, and a string or null as the value", () => {
+    expect(SettingWrite.safeParse({ setting: "arming", value: "armed" }).success).toBe(true);
+    expect(SettingWrite.safeParse({ setting: "snooze", value: null, by: "the hub's bot" }).success).toBe(true);
+    expect(SettingWrite.safeParse({ setting: "notifications", value: "{}" }).success).toBe(false);
+    expect(SettingWrite.safeParse({ setting: "arming", value: { mode: "armed" } }).success).toBe(false);
+    expect(DEVICE_SETTING_NAMES).toEqual(["arming", "motion", "snooze", "detection", "presets"]);
   });
 });

@@ -267,6 +267,36 @@ export type NotificationSettings = z.infer<typeof NotificationSettings>;
 export const Snooze = z.strictObject({ until: epochMs, by: z.string().max(64).optional() });
 export type Snooze = z.infer<typeof Snooze>;
 
+/** The settings each device keeps for itself (`devices.<d>.<name>` in its settings bucket). */
+export const DEVICE_SETTING_NAMES = ["arming", "motion", "snooze", "detection", "presets"] as const;
+export type DeviceSettingName = (typeof DEVICE_SETTING_NAMES)[number];
+
+/** Reads a stored value of device setting `name` (the text in the bucket); throws when it is not one. */
+export function parseDeviceSetting(name: DeviceSettingName, raw: string): unknown {
+  if (name === "arming") return parseArming(raw);
+  const value: unknown = JSON.parse(raw);
+  if (name === "motion") return MotionSettings.parse(value);
+  if (name === "snooze") return Snooze.parse(value);
+  if (name === "detection") return DetectionSettings.parse(value);
+  return QualityPresets.parse(value);
+}
+
+/**
+ * Request (`picket.<d>.settings.write`) from a hub, which cannot write a device's settings
+ * bucket itself (it is in the device's JetStream domain): store `value` (the text the bucket
+ * keeps, checked by the setting's contract) for setting `setting` of the device, or delete it
+ * (`null`). `by` says who, for the device's log.
+ */
+export const SettingWrite = z.strictObject({
+  setting: z.enum(DEVICE_SETTING_NAMES),
+  value: z.string().max(65_536).nullable(),
+  by: z.string().max(64).optional(),
+});
+export type SettingWrite = z.infer<typeof SettingWrite>;
+/** The device's answer: stored, or why not. */
+export const SettingWriteReply = z.union([z.strictObject({ ok: z.literal(true) }), z.strictObject({ ok: z.literal(false), error: z.string().max(500) })]);
+export type SettingWriteReply = z.infer<typeof SettingWriteReply>;
+
 /** Camera on demand: a user of the camera holds it for `ms`, renewing before that ends. */
 export const CameraDemand = z.strictObject({
   /** Who holds the camera, e.g. `stream`, `pir`. One lease per holder. */

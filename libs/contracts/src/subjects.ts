@@ -72,6 +72,8 @@ export const subjects = {
   pirInject: (device: string) => `picket.${device}.pir.inject`,
   /** Request/reply to the presence service: raise a test alarm through the whole path. */
   testAlarm: (device: string) => `picket.${device}.presence.test`,
+  /** Request/reply: a hub writes one of the device's own settings (SettingWrite → SettingWriteReply). */
+  settingsWrite: (device: string) => `picket.${device}.settings.write`,
   /** Durable events (JetStream). `kind` is `presence`, … */
   event: (device: string, kind: string) => `picket.${device}.events.${kind}`,
   eventsAll: (device = "*") => `picket.${device}.events.>`,

@@ -8,6 +8,7 @@ export * from "./ops-server.js";
 export * from "./lifecycle.js";
 export * from "./jetstream.js";
 export * from "./event-feeds.js";
+export * from "./device-settings.js";
 export * from "./version.js";
 export * from "./boot.js";
 export * from "./timers.js";

@@ -1,6 +1,6 @@
 import { URL } from "node:url";
-import { ClipReply, DeviceStatusEvent, MediaEvent, PresenceEvent, decodeJson, parseSubject, subjects, type ClipRequest } from "@picket/contracts";
-import { Counter, Histogram, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
+import { ClipReply, DeviceStatusEvent, MediaEvent, PresenceEvent, decodeJson, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
+import { Counter, Histogram, SettingWriteError, deviceSettingsStores, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
@@ -132,6 +132,27 @@ export function createBotService(deps: BotServiceDeps) {
       log.warn({ eventId: event.id, object: name }, "the event's snapshot is not stored yet; taking a fresh one");
     }
     return snapshot(signal, event.device);
+  };
+  /** A hub's /arm and /disarm: every camera heard, each in its own settings (it keeps them). */
+  const fleetArming = async (mode: "armed" | "disarmed", by: string): Promise<string> => {
+    if (deps.settings === undefined) return "Settings are not reachable right now; try again in a moment.";
+    const storeOf = deviceSettingsStores(nc, deps.settings, { hub: device, by });
+    const ids = directory.list(Date.now()).map((d) => d.device).filter((d) => d !== device);
+    if (ids.length === 0) return "No camera reports to this hub yet: nothing to arm.";
+    const results = await Promise.all(
+      ids.map((id) =>
+        storeOf(id)
+          .put(settingsKeys.arming(id), mode)
+          .then(() => ({ id, error: undefined }))
+          .catch((err: unknown) => ({ id, error: err instanceof SettingWriteError ? err.message : "it could not be reached" })),
+      ),
+    );
+    const done = results.filter((r) => r.error === undefined).map((r) => r.id);
+    const failed = results.filter((r) => r.error !== undefined);
+    log.info({ by, mode, devices: done, failed: failed.map((f) => f.id) }, mode === "armed" ? "fleet armed from Telegram" : "fleet disarmed from Telegram");
+    const head =
+      done.length === 0 ? `⚠️ No camera was ${mode}.` : mode === "armed" ? `✅ Armed: ${done.join(", ")}. You get a photo when someone is there.` : `⏸ Disarmed: ${done.join(", ")}. No alarms from them until /arm.`;
+    return [head, ...failed.map((f) => `⚠️ ${f.error}`)].join("\n");
   };
   let telegram: TelegramBot | undefined;
   let clips: AlertConsumer<MediaEvent> | undefined;
@@ -303,7 +324,7 @@ export function createBotService(deps: BotServiceDeps) {
         ...(household === undefined ? {} : { household }),
         status: statusText,
         outbox: queues,
-        ...(deps.fleet === true ? { fleet: true } : {}),
+        ...(deps.fleet === true ? { fleet: true, fleetArming } : {}),
         ...(deps.webhookUrl === undefined || deps.webhookSecret === undefined ? {} : { webhook: { url: deps.webhookUrl, secret: deps.webhookSecret, port: deps.webhookPort ?? 8443 } }),
         onFatal: deps.onFatal,
       });

@@ -32,6 +32,8 @@ export interface TelegramBotOptions {
   /** Arming and snooze, changed from the chat; commands that need it say so when absent. */
   /** A hub's bot: its alerts are about many cameras, and arming is not set from here. */
   fleet?: boolean;
+  /** A hub's bot: arms or disarms every camera of the fleet (each keeps its own setting); resolves with the words for the chat. */
+  fleetArming?: (mode: "armed" | "disarmed", by: string) => Promise<string>;
   household?: Household;
   /** Every answer goes through the chats' queues, within Telegram's limits and after earlier alerts. */
   outbox: ChatOutbox;
@@ -369,7 +371,10 @@ export function createTelegramBot(opts: TelegramBotOptions) {
       case "arm":
       case "disarm": {
         // A hub's settings are not its devices' (each reads its own): saying "armed" would be a lie.
-        if (opts.fleet === true) return "Arming is set on each camera for now, not from the hub: in that camera's own web page (Settings) or with npm run settings on it.";
+        if (opts.fleet === true) {
+          if (opts.fleetArming === undefined) return "Settings are not reachable right now; try again in a moment.";
+          return opts.fleetArming(action.kind === "arm" ? "armed" : "disarmed", who);
+        }
         const replaced = h.arming?.mode === "scheduled" ? "\nThe weekly arming schedule is replaced; set it again with npm run settings on the device." : "";
         await h.setArming(action.kind === "arm" ? "armed" : "disarmed");
         log.info({ by: who, replacedSchedule: replaced !== "" }, action.kind === "arm" ? "armed from Telegram" : "disarmed from Telegram");

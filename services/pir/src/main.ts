@@ -1,7 +1,7 @@
 import os from "node:os";
 import { resolve } from "node:path";
 import type { PresenceEvent } from "@picket/contracts";
-import { EventOutbox, VERSION, bootService, connectBus, ensureEventsStream, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { EventOutbox, VERSION, bootService, connectBus, ensureEventsStream, openSettings, runMain, serveSettingWrites, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { pirConfig } from "./config.js";
 import { createGpioDriver } from "./drivers/gpio.js";
 import { createSimDriver } from "./drivers/sim.js";
@@ -34,6 +34,9 @@ await runMain(log, lc, async () => {
   });
   await pir.start();
   lc.add("pir", () => pir.stop());
+  // A hub cannot write this device's bucket (its own JetStream domain): it asks here.
+  const writes = serveSettingWrites({ nc, kv: settings, device: cfg.deviceId, log, metrics });
+  lc.add("settings-writes", () => writes.unsubscribe());
   lc.add("heartbeat", startHeartbeat({ nc, device: cfg.deviceId, service: "pir", version: VERSION, intervalMs: cfg.heartbeatMs, vitals: pir.vitals }));
   const ops = await startOpsServer({ port: cfg.opsPort, registry: metrics.registry, health: pir.health, log });
   lc.add("ops", ops.close);

@@ -36,6 +36,8 @@ export interface AppDeps {
   liveSecret?: string;
   /** Serves `/hls/*` (the stream service's HLS, proxied). */
   hls?: RouteHandlerMethod;
+  /** A hub: each device's settings are read and written on the device. */
+  hub?: boolean;
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -167,7 +169,7 @@ export async function buildApp(deps: AppDeps): Promise<{ app: FastifyInstance; a
     ...(deps.timeZone === undefined ? {} : { timeZone: deps.timeZone }),
   });
   await hlsLinkRoutes(app, { log: deps.log, ...(deps.liveSecret === undefined ? {} : { liveSecret: deps.liveSecret }), ...(deps.auth.publicUrl === undefined ? {} : { publicUrl: deps.auth.publicUrl }) });
-  await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device });
+  await settingsRoutes(app, { nc: deps.nc, log: deps.log, directory: deps.directory, device: deps.device, ...(deps.hub === true ? { hub: true } : {}) });
   auth = await registerAuth(app, { log: deps.log, nc: deps.nc, cfg: { ...deps.auth, liveSecret: deps.liveSecret } });
   return { app, auth };
 }

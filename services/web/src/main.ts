@@ -41,6 +41,7 @@ await runMain(log, lc, async () => {
     feed,
     media,
     liveSecret,
+    hub,
     timeZone: cfg.timeZone,
     trustProxy: cfg.trustProxy,
     auth: { sessionDays: cfg.sessionDays, ...(cfg.adminPassword === undefined ? {} : { adminPassword: cfg.adminPassword }), ...(cfg.publicUrl === undefined ? {} : { publicUrl: cfg.publicUrl }) },

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from "fastify";
+import type { FastifyInstance, FastifyReply } from "fastify";
 // The OpenAPI fields of route schemas (tags, summary) are typed by the swagger plugin.
 import type {} from "@fastify/swagger";
 import type { z } from "zod";
@@ -12,7 +12,7 @@ import {
   parseArming,
   settingsKeys,
 } from "@picket/contracts";
-import { openSettings, type KV, type Logger, type NatsConnection } from "@picket/runtime";
+import { SettingWriteError, deviceSettingsStores, openSettings, type KV, type Logger, type NatsConnection } from "@picket/runtime";
 import type { DeviceDirectory } from "@picket/runtime";
 import { armingSummary, pirReport } from "./arming-summary.js";
 import {
@@ -37,6 +37,8 @@ export interface SettingsRoutesDeps {
   directory: DeviceDirectory;
   /** The web's own device: always known, so its settings can be written before any heartbeat. */
   device: string;
+  /** A hub: each device's settings are its own, read and written there (deviceSettingsStore). */
+  hub?: boolean;
   now?: () => number;
 }
 
@@ -66,7 +68,21 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
   const log = deps.log.child({ module: "settings" });
   const now = deps.now ?? Date.now;
   const kv = await openSettings(deps.nc);
-  const known = async (id: string) => deps.directory.has(id) || (await hasStoredSettings(kv, id));
+  // On a hub, a device's settings are in its own bucket: read there, written by asking it.
+  const storeOf = deviceSettingsStores(deps.nc, kv, deps.hub === true ? { hub: deps.device, by: "the hub's web" } : {});
+  const known = async (id: string) => deps.directory.has(id) || (await hasStoredSettings(storeOf(id), id).catch(() => false));
+  /** A write the device did not take (a hub's device offline, or refusing): 503 with the reason, nothing changed. */
+  const written = async (reply: FastifyReply, write: () => Promise<unknown>): Promise<boolean> => {
+    try {
+      await write();
+      return true;
+    } catch (err) {
+      if (!(err instanceof SettingWriteError)) throw err;
+      log.warn({ reason: err.message }, "a setting was not changed: the device did not take it");
+      await reply.status(503).send({ error: err.message });
+      return false;
+    }
+  };
   const notFound = (id: string) => ({ error: `no device "${id}" has been heard from` });
 
   app.get(
@@ -80,7 +96,10 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
       const views = deps.directory.list(at);
       const devices = await Promise.all(
         views.map(async (v) => {
-          const [arming, snooze] = await Promise.all([readStored(kv, settingsKeys.arming(v.id), parseArming, log), readStored(kv, settingsKeys.snooze(v.id), parseSnooze, log)]);
+          const store = storeOf(v.id);
+          // A hub's device that cannot be read now shows as if unset, not as an error for every device.
+          const read = <T>(key: string, parse: (raw: string) => T) => readStored(store, key, parse, log).catch(() => undefined);
+          const [arming, snooze] = await Promise.all([read(settingsKeys.arming(v.id), parseArming), read(settingsKeys.snooze(v.id), parseSnooze)]);
           const until = snooze?.value.until;
           return {
             ...v,
@@ -110,12 +129,13 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
       const { id } = req.params;
       if (!(await known(id))) return reply.status(404).send(notFound(id));
       const at = now();
+      const store = storeOf(id);
       const [arming, snooze, motion, detection, presets] = await Promise.all([
-        readStored(kv, settingsKeys.arming(id), parseArming, log),
-        readStored(kv, settingsKeys.snooze(id), parseSnooze, log),
-        readStored(kv, settingsKeys.motion(id), parseMotion, log),
-        readStored(kv, settingsKeys.detection(id), parseDetection, log),
-        readStored(kv, settingsKeys.presets(id), parsePresets, log),
+        readStored(store, settingsKeys.arming(id), parseArming, log),
+        readStored(store, settingsKeys.snooze(id), parseSnooze, log),
+        readStored(store, settingsKeys.motion(id), parseMotion, log),
+        readStored(store, settingsKeys.detection(id), parseDetection, log),
+        readStored(store, settingsKeys.presets(id), parsePresets, log),
       ]);
       const pir = pirReport(deps.directory.get(id, at)?.services.pir, at, deps.directory.offlineAfterMs);
       const base = {
@@ -143,7 +163,7 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
         if (refuseInvalid(req, reply)) return reply;
         const { id } = req.params;
         if (!(await known(id))) return reply.status(404).send(notFound(id));
-        await kv.put(s.key(id), JSON.stringify(req.body));
+        if (!(await written(reply, () => storeOf(id).put(s.key(id), JSON.stringify(req.body))))) return reply;
         log.info({ device: id, setting: name, by: changedBy(req) }, "setting changed from the web");
         return req.body;
       },
@@ -161,7 +181,7 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
       if (refuseInvalid(req, reply)) return reply;
       const { id } = req.params;
       if (!(await known(id))) return reply.status(404).send(notFound(id));
-      await kv.delete(settingsKeys.presets(id));
+      if (!(await written(reply, () => storeOf(id).delete(settingsKeys.presets(id))))) return reply;
       log.info({ device: id, setting: "presets", by: changedBy(req) }, "setting reset from the web");
       return reply.status(204).send();
     },
@@ -185,12 +205,12 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
       const { id } = req.params;
       if (!(await known(id))) return reply.status(404).send(notFound(id));
       if (req.body.minutes === 0) {
-        await kv.delete(settingsKeys.snooze(id));
+        if (!(await written(reply, () => storeOf(id).delete(settingsKeys.snooze(id))))) return reply;
         log.info({ device: id, by: changedBy(req) }, "snooze ended from the web");
         return { until: null };
       }
       const value: Snooze = { until: now() + req.body.minutes * 60_000, by: changedBy(req) };
-      await kv.put(settingsKeys.snooze(id), JSON.stringify(Snooze.parse(value)));
+      if (!(await written(reply, () => storeOf(id).put(settingsKeys.snooze(id), JSON.stringify(Snooze.parse(value)))))) return reply;
       log.info({ device: id, until: value.until, by: value.by }, "alerts snoozed from the web");
       return { until: value.until };
     },

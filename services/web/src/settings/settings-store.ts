@@ -1,5 +1,5 @@
 import { QualityPresets, subjects } from "@picket/contracts";
-import { natsErrors, type KV, type Logger, type NatsConnection } from "@picket/runtime";
+import { natsErrors, type Logger, type NatsConnection, type SettingsStore } from "@picket/runtime";
 import type { Stored } from "./arming-summary.js";
 
 /** How long the camera gets to say which presets it runs. */
@@ -12,7 +12,7 @@ const reasonOf = (err: unknown) => (err instanceof Error ? err.message.slice(0, 
  * or deleted. A stored value that does not parse is logged and read as unset (the services
  * ignore it too and keep their last good value or default).
  */
-export async function readStored<T>(kv: KV, key: string, parse: (raw: string) => T, log: Logger): Promise<Stored<T> | undefined> {
+export async function readStored<T>(kv: SettingsStore, key: string, parse: (raw: string) => T, log: Logger): Promise<Stored<T> | undefined> {
   const e = await kv.get(key);
   if (e === null || e.operation !== "PUT") return undefined;
   try {
@@ -30,7 +30,7 @@ export const jsonOf =
     parse(JSON.parse(raw));
 
 /** Whether the bucket holds any setting of the device (`devices.<id>.…`); `id` must be a valid device id. */
-export async function hasStoredSettings(kv: KV, id: string): Promise<boolean> {
+export async function hasStoredSettings(kv: SettingsStore, id: string): Promise<boolean> {
   const keys = await kv.keys(`devices.${id}.>`);
   for await (const _key of keys) {
     keys.stop();
