@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Heartbeat, ServiceName } from "@picket/contracts";
-import { DeviceDirectory, cameraProblem, describeAge } from "./device-directory.js";
+import { DeviceDirectory, SERVICE_GONE_MS, cameraProblem, describeAge } from "./device-directory.js";
 
 const hb = (device: string, service: ServiceName, extra: Partial<Heartbeat> = {}): Heartbeat => ({
   device,
@@ -98,6 +98,26 @@ describe("DeviceDirectory", () => {
     d.record(hb("pi", "pir"), 0);
     d.record(goodCamera("pi", { lastFrameAgeMs: 9_000 }), 30_000);
     expect(d.get("pi", 30_000)).toMatchObject({ state: "degraded", problem: "the camera's newest frame is 9 s old; the pir service has been silent for 30 s" });
+  });
+
+  it("takes a service silent for SERVICE_GONE_MS while the rest beat as removed, not unwell; never the camera", () => {
+    const d = new DeviceDirectory(undefined, 6_000);
+    d.record(hb("door", "bot"), 0);
+    const beat = (at: number) => {
+      d.record(goodCamera("door"), at);
+      d.record(hb("door", "pir"), at);
+    };
+    beat(SERVICE_GONE_MS - 1_000);
+    expect(d.get("door", SERVICE_GONE_MS - 1_000)).toMatchObject({ state: "degraded", problem: "the bot service has been silent for 10 min" });
+    beat(SERVICE_GONE_MS);
+    expect(d.get("door", SERVICE_GONE_MS)).toMatchObject({ state: "online", problem: null });
+    // Still listed, with how long ago it was heard.
+    expect(d.get("door", SERVICE_GONE_MS)?.services.bot?.ageMs).toBe(SERVICE_GONE_MS);
+    // The camera silent as long is still news.
+    const c = new DeviceDirectory(undefined, 6_000);
+    c.record(goodCamera("gate"), 0);
+    c.record(hb("gate", "pir"), 2 * SERVICE_GONE_MS);
+    expect(c.get("gate", 2 * SERVICE_GONE_MS)).toMatchObject({ state: "degraded", problem: "the camera service has been silent for 20 min" });
   });
 
   it("tells other devices' state apart", () => {
