@@ -1,9 +1,12 @@
 // A hub and three devices on one machine, as a household with three Picket cameras and a hub
 // runs them: each device is its own nats-server (a leaf node of the hub's, logged in with its
 // own credentials, with its own JetStream domain) with a real camera and PIR; the hub runs the failure detector (fleet),
-// the bot, stream and web. Checked as the household notices it: the hub's Live grid plays all
-// three cameras; a device that loses power is announced offline in Telegram within 10 s and
-// back online when it returns; the hub's own restarts raise no alarm.
+// the bot, stream, web and Home Assistant bridge (with a real mosquitto). Checked as the
+// household notices it: the hub's Live grid plays all three cameras; alarms reach the hub's
+// timeline and bot with photo and clip, also one raised while a device's uplink was cut; the
+// hub's web, bot and Home Assistant arm and disarm each device's own setting; a device that
+// loses power is announced offline in Telegram within 10 s and back online when it returns;
+// the hub's own restarts raise no alarm.
 import { execFileSync } from "node:child_process";
 import { DeviceStatusEvent, EVENTS_STREAM, settingsKeys, subjects, type EventPage } from "@picket/contracts";
 import { jetstreamManager, openSettings, type NatsConnection } from "@picket/runtime";
@@ -22,6 +25,7 @@ import { ServiceProcess, baseEnv } from "./support/services.js";
 import { READY, startStack, type Stack } from "./support/stack.js";
 import { startTelegramApi, updates, type ApiCall, type TelegramApiDouble } from "./support/telegram-api.js";
 import { login } from "./support/web-session.js";
+import { HomeAssistant, PASSWORD, USER, configTopics, startMosquitto } from "./support/mqtt.js";
 
 const tag = Math.random().toString(36).slice(2, 6);
 const DEVICES = [`door-${tag}`, `shed-${tag}`, `gate-${tag}`] as const;
@@ -61,12 +65,15 @@ async function startDevice(id: string, natsPort?: number): Promise<Stack> {
 }
 
 /** The hub's service `name` with the hub's environment, waited for until ready. */
-async function startHubService(name: "fleet" | "bot" | "stream" | "web", env: Record<string, string>): Promise<ServiceProcess> {
+async function startHubService(name: "fleet" | "bot" | "stream" | "web" | "ha", env: Record<string, string>): Promise<ServiceProcess> {
   const proc = new ServiceProcess(name, env);
   hub[name] = proc;
-  await proc.waitForLog((l) => (name === "fleet" ? /^fleet watching/ : READY[name]).test(l.msg), 30_000, `${name} ready`);
+  await proc.waitForLog((l) => (name === "fleet" ? /^fleet watching/ : name === "ha" ? /^Home Assistant bridge on/ : READY[name]).test(l.msg), 30_000, `${name} ready`);
   return proc;
 }
+
+/** Home Assistant, through a real mosquitto, watching the hub's bridge. */
+let ha: HomeAssistant;
 
 let hubEnv: Record<string, string>;
 
@@ -128,8 +135,12 @@ beforeAll(async () => {
   await startHubService("bot", hubEnv);
   await startHubService("stream", hubEnv);
   await startHubService("web", hubEnv);
+  const broker = await startMosquitto(teardown);
+  ha = await HomeAssistant.connect(broker.port);
+  teardown.push(() => ha.client.endAsync(true));
+  await startHubService("ha", { ...hubEnv, PICKET_HA_OPS_PORT: "0", PICKET_MQTT_URL: `mqtt://${USER}:${encodeURIComponent(PASSWORD)}@127.0.0.1:${broker.port}` });
   teardown.push(async () => {
-    for (const name of ["web", "stream", "bot", "fleet"]) await hub[name]?.stop();
+    for (const name of ["ha", "web", "stream", "bot", "fleet"]) await hub[name]?.stop();
   });
   web = `http://127.0.0.1:${httpPort}`;
   nc = await testBus(hubNats.url, "fleet-test");
@@ -247,6 +258,33 @@ describe("a hub watching three devices", () => {
     } finally {
       await local.close();
     }
+  });
+
+  it("shows every device in Home Assistant from the hub: its armed switch arms the device itself and follows changes made elsewhere, its image is the device's newest alarm photo", async () => {
+    const t = (d: string, name: string) => `picket/${d}/${name}`;
+    for (const id of DEVICES) await waitFor(`${id} in Home Assistant`, () => (configTopics(id).every((c) => ha.latest.has(c)) ? true : undefined), 20_000);
+    const [id, other] = [DEVICES[2], DEVICES[1]];
+    // The alarm of the test above: its photo, read from the device that keeps it.
+    const photo = await waitFor(`${id}'s snapshot image`, () => ha.latest.get(t(id, "snapshot")), 20_000);
+    expect(photo.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xd8]));
+    const local = await testBus((devices.get(id) as Stack).nats.url, "fleet-test-ha");
+    try {
+      const onDevice = async () => (await (await openSettings(local)).get(settingsKeys.arming(id)))?.string();
+      await ha.client.publishAsync(t(id, "armed/set"), "OFF", { qos: 1 });
+      await waitFor(`${id} disarmed on the device`, async () => ((await onDevice()) === "disarmed" ? true : undefined), 10_000);
+      await waitFor("the switch OFF", () => (ha.text(t(id, "armed")) === "OFF" && ha.json(t(id, "armed/attributes"))?.mode === "disarmed" ? true : undefined), 10_000);
+      await ha.client.publishAsync(t(id, "armed/set"), "ON", { qos: 1 });
+      await waitFor(`${id} armed on the device`, async () => ((await onDevice()) === "armed" ? true : undefined), 10_000);
+      await waitFor("the switch ON", () => (ha.text(t(id, "armed")) === "ON" ? true : undefined), 10_000);
+    } finally {
+      await local.close();
+    }
+    // Disarmed from the hub's web: Home Assistant's switch follows (the device's PIR reports it, the bridge reads the setting).
+    const session = await login(web);
+    expect((await session.fetch(`/api/devices/${other}/arming`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "disarmed" }) })).status).toBe(200);
+    await waitFor(`${other}'s switch OFF`, () => (ha.text(t(other, "armed")) === "OFF" && ha.json(t(other, "armed/attributes"))?.mode === "disarmed" ? true : undefined), 15_000);
+    expect((await session.fetch(`/api/devices/${other}/arming`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "armed" }) })).status).toBe(200);
+    await waitFor(`${other}'s switch ON`, () => (ha.text(t(other, "armed")) === "ON" ? true : undefined), 15_000);
   });
 
   it("brings an alarm raised while a device's link to the hub was down to the household and the timeline once the link is back", async () => {

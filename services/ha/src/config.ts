@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { commonConfig, env, opsPortEntry, type ConfigOf, type ConfigSpec } from "@picket/runtime";
+import { commonConfig, env, opsPortEntry, roleEntry, type ConfigOf, type ConfigSpec } from "@picket/runtime";
 import { parseBrokerUrl } from "./broker-url.js";
 
 /** MQTT topic levels without wildcards: `homeassistant`, `home/picket`. */
@@ -33,6 +33,7 @@ export const haConfig = {
     doc: "The prefix of the bridge's state and command topics: `<prefix>/<device>/presence`, `…/armed`, `…/armed/set`, `…/last_event`, `…/snapshot`, `…/availability`.",
   },
   opsPort: opsPortEntry("ha", 9106),
+  role: roleEntry,
 } satisfies ConfigSpec;
 
 export type HaConfig = ConfigOf<typeof haConfig>;

@@ -2,6 +2,7 @@ import { Heartbeat, parseArming, settingsKeys, subjects, type ArmingSetting } fr
 import {
   Counter,
   Gauge,
+  SettingWriteError,
   realTimers,
   subscribeJson,
   watchConnection,
@@ -10,6 +11,7 @@ import {
   type MediaReader,
   type NatsConnection,
   type ServiceMetrics,
+  type SettingsStore,
   type Subscription,
   type Timers,
 } from "@picket/runtime";
@@ -27,6 +29,11 @@ export interface HaBridgeDeps {
   settings: KV;
   /** The media bucket, for the events' photos. */
   media: Pick<MediaReader, "get" | "waitFor">;
+  /**
+   * A hub: each device's arming is in its own settings and its photos in its own media store
+   * (deviceSettingsStores, deviceMediaReaders); unset, `settings` and `media` serve every device.
+   */
+  ofDevice?: { settings: (device: string) => Pick<SettingsStore, "get" | "put">; media: (device: string) => Pick<MediaReader, "get" | "waitFor"> };
   log: Logger;
   metrics: ServiceMetrics;
   /** This bridge's own device id: names its MQTT client and its status topic. */
@@ -57,7 +64,9 @@ const isJpeg = (b: Uint8Array) => b.length > 2 && b[0] === JPEG_SOI[0] && b[1] =
  * (re)connection.
  */
 export function createHaBridge(deps: HaBridgeDeps) {
-  const { nc, settings, media } = deps;
+  const { nc, settings } = deps;
+  const settingsOf = deps.ofDevice?.settings ?? (() => settings);
+  const mediaOf = deps.ofDevice?.media ?? (() => deps.media);
   const log = deps.log.child({ module: "ha-bridge" });
   const timers = deps.timers ?? realTimers;
   const p: Prefixes = { discovery: deps.discoveryPrefix, topic: deps.topicPrefix };
@@ -115,6 +124,7 @@ export function createHaBridge(deps: HaBridgeDeps) {
     }
     const abort = new AbortController();
     fetching.set(device, abort);
+    const media = mediaOf(device);
     const bytes = wait ? await media.waitFor(shown.object, snapshotWaitMs, AbortSignal.any([abort.signal, stopping.signal])) : await media.get(shown.object);
     if (fetching.get(device) === abort) fetching.delete(device);
     // A newer event (or a deletion) came meanwhile: its photo is the one to show.
@@ -154,10 +164,19 @@ export function createHaBridge(deps: HaBridgeDeps) {
     }
   };
 
+  /** The device's stored arming, read again (a hub's devices keep theirs: no watch of the hub's bucket sees them change). */
+  const rereadArming = async (device: string) => {
+    const entry = await settingsOf(device).get(settingsKeys.arming(device));
+    if (entry === null || entry.operation !== "PUT") arming.set(device, undefined);
+    else readArming(device, entry.string());
+  };
+
   /** A new camera: its stored arming first (so the switch does not show the default before it), then its entities. */
   const addDevice = async (device: string) => {
     if (!arming.has(device)) {
-      const entry = await settings.get(settingsKeys.arming(device)).catch((err: unknown) => log.warn({ err, device }, "could not read the arming setting; the switch shows the default until it changes"));
+      const entry = await settingsOf(device)
+        .get(settingsKeys.arming(device))
+        .catch((err: unknown) => log.warn({ err, device }, "could not read the arming setting; the switch shows the default until it changes"));
       if (entry?.operation === "PUT" && !arming.has(device)) readArming(device, entry.string());
     }
     log.info({ device, version: tracker.version(device) }, "camera seen on the bus; publishing its Home Assistant entities");
@@ -202,7 +221,12 @@ export function createHaBridge(deps: HaBridgeDeps) {
         log.info({ device }, "camera heard again; available in Home Assistant");
         publishAvailability(device);
       }
-      if (change.pirArmedChanged) publishArmed(device);
+      if (change.pirArmedChanged && deps.ofDevice !== undefined) {
+        // On a hub, the pir's heartbeat is the news that the device's arming changed: read the setting behind it.
+        rereadArming(device)
+          .catch((err: unknown) => log.warn({ err, device }, "could not read the device's arming setting; the switch follows its PIR"))
+          .finally(() => publishArmed(device));
+      } else if (change.pirArmedChanged) publishArmed(device);
     }
     scheduleExpiry();
   };
@@ -233,14 +257,19 @@ export function createHaBridge(deps: HaBridgeDeps) {
     const command = parseArmedCommand(payload);
     if (!command.ok) return refuse(command.reason);
     try {
-      await settings.put(settingsKeys.arming(device), command.arming);
+      await settingsOf(device).put(settingsKeys.arming(device), command.arming);
     } catch (err) {
       commands.inc({ result: "failed" });
-      log.error({ err, device }, "could not change the arming: the bus is unavailable; Home Assistant's switch keeps the stored state");
+      if (err instanceof SettingWriteError) log.error({ device, reason: err.message }, "could not change the arming: the device did not take it; Home Assistant's switch keeps the stored state");
+      else log.error({ err, device }, "could not change the arming: the bus is unavailable; Home Assistant's switch keeps the stored state");
       return;
     }
     commands.inc({ result: "applied" });
     log.info({ device, arming: command.arming }, "arming changed from Home Assistant");
+    if (deps.ofDevice !== undefined) {
+      readArming(device, command.arming);
+      publishArmed(device);
+    }
   };
 
   return {

@@ -1,4 +1,4 @@
-import { VERSION, bootService, connectBus, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
+import { VERSION, bootService, connectBus, deviceMediaReaders, deviceSettingsStores, openMediaReader, openSettings, runMain, startHeartbeat, startOpsServer } from "@picket/runtime";
 import { haConfig } from "./config.js";
 import { createHaBridge } from "./ha-bridge.js";
 
@@ -15,14 +15,18 @@ await runMain(log, lc, async () => {
   }
   const nc = await connectBus({ url: cfg.natsUrl, name: `picket-ha-${cfg.deviceId}`, log });
   lc.add("bus", () => nc.drain());
+  const settings = await openSettings(nc);
+  const hub = cfg.role === "hub" ? { hub: cfg.deviceId } : undefined;
   const bridge = createHaBridge({
     nc,
     log,
     metrics,
     ...cfg,
     broker,
-    settings: await openSettings(nc),
+    settings,
     media: openMediaReader(nc),
+    // A hub's devices keep their arming and photos: read and written there, through their domain.
+    ...(hub === undefined ? {} : { ofDevice: { settings: deviceSettingsStores(nc, settings, { ...hub, by: "Home Assistant" }), media: deviceMediaReaders(nc, hub) } }),
     // As the web's Devices tab counts a device offline.
     offlineAfterMs: Math.max(10_000, cfg.heartbeatMs * 5),
     version: VERSION,
