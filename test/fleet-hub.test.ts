@@ -255,6 +255,13 @@ describe("a hub watching three devices", () => {
       double.pushUpdate(updates.text(Number(ALLOWED[0]), "/arm"));
       await double.waitForCalls("sendMessage", 2, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("✅ Armed:"));
       expect(await onDevice()).toBe("armed");
+
+      // Snoozed from the hub's web, that camera's alarms are recorded but the hub's bot holds them back.
+      expect((await session.fetch(`/api/devices/${id}/snooze`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ minutes: 60 }) })).status).toBe(200);
+      const held = hub.bot?.logs.filter((l) => l.msg === "alert not sent: snoozed").length ?? 0;
+      await nc.request(subjects.pirInject(id), JSON.stringify({ pulseMs: 300 }), { timeout: 5_000 });
+      await waitFor("the snoozed alarm held back by the hub's bot", () => ((hub.bot?.logs.filter((l) => l.msg === "alert not sent: snoozed").length ?? 0) > held ? true : undefined), 20_000, 100);
+      expect((await session.fetch(`/api/devices/${id}/snooze`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ minutes: 0 }) })).status).toBe(200);
     } finally {
       await local.close();
     }
@@ -302,9 +309,16 @@ describe("a hub watching three devices", () => {
       await local.request(subjects.pirInject(id), JSON.stringify({ pulseMs: 300 }), { timeout: 5_000 });
       const event = await waitFor(`the alarm stored on ${id}`, async () => (await storedPresence(local, id)).find((e) => e.state === "started" && e.triggers.includes("pir")), 15_000, 250);
       await waitFor(`${id}'s clip stored on the device`, () => stack.get("camera").logs.find((l) => l.eventId === event.id && l.msg === "event clip stored"), 20_000, 250);
+      // Its settings cannot be read or changed from the hub meanwhile, and the hub says why.
+      const session = await login(web);
+      const unreachable = await session.fetch(`/api/devices/${id}/settings`);
+      expect(unreachable.status).toBe(503);
+      expect(((await unreachable.json()) as { error: string }).error).toMatch(/not reachable from the hub/);
+      const refused = await session.fetch(`/api/devices/${id}/arming`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "disarmed" }) });
+      expect(refused.status).toBe(503);
+      expect(((await refused.json()) as { error: string }).error).toMatch(/^door-\w+ did not take the setting/);
       // Nothing of it reached the hub: no alert, no timeline entry.
       expect(double.calls("sendPhoto").filter((c) => String(c.params.caption).includes(id))).toHaveLength(photosBefore);
-      const session = await login(web);
       const inTimeline = async () => ((await (await session.fetch("/api/events")).json()) as EventPage).events.find((e) => e.id === event.id);
       expect(await inTimeline()).toBeUndefined();
 

@@ -2,12 +2,15 @@
 // replicas, each on its own server. Only the replica holding the lease (a key in a KV bucket
 // whose entries expire) talks to Telegram. The holder is killed with SIGKILL while the PIR
 // keeps raising alarms: the other replica takes over within the lease, and every alarm reaches
-// every chat exactly once.
+// every chat exactly once. And the server that leads the events stream is killed with SIGKILL
+// while alarms flow: the stream and the bot's buckets keep three copies on a cluster, so
+// nothing is lost and nothing is sent twice.
 import { afterAll, describe, expect, it } from "vitest";
-import { jetstreamManager } from "@picket/runtime";
+import { EVENTS_STREAM } from "@picket/contracts";
+import { Kvm, jetstreamManager } from "@picket/runtime";
 import { QUICK_PRESENCE, TOKEN } from "../support/bot.js";
 import { testBus } from "../support/bus.js";
-import { PirPulser, ledger, now, presenceOver, waitForDelivery } from "../support/faults.js";
+import { PirPulser, killNats, ledger, now, presenceOver, waitForDelivery } from "../support/faults.js";
 import { startNats, type NatsServer } from "../support/nats.js";
 import { freePort, waitFor } from "../support/ports.js";
 import { recordReliability } from "../support/reliability.js";
@@ -104,6 +107,67 @@ describe("two bot replicas on a three-server hub cluster", () => {
       events: started,
       eventsLost: l.lost.length + Object.values(l.alertsMissing).flat().length,
       alertsDuplicated: l.alertsDuplicated,
+    });
+  });
+
+  it("keeps three copies of the events and the bot's state: the server leading the events stream is killed, and no alert is lost or sent twice", async () => {
+    const nodes = await startCluster();
+    const api = await startTelegramApi(TOKEN);
+    cleanups.push(() => api.close());
+    const device = `gate-${Math.random().toString(36).slice(2, 6)}`;
+    const common = { ...QUICK_PRESENCE, PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: api.url, PICKET_TELEGRAM_CHATS: CHATS.join(",") };
+    const [n1, n2, n3] = nodes as [NatsServer, NatsServer, NatsServer];
+    const pir = new ServiceProcess("pir", { ...baseEnv(n1.url, device), ...common, PICKET_PIR_SIM_SIGNAL: "true" });
+    cleanups.push(() => pir.stop());
+    await pir.waitForLog((l) => READY.pir.test(l.msg), 20_000, "pir ready");
+    const bot = new ServiceProcess("bot", { ...baseEnv(n2.url, device), ...common });
+    cleanups.push(() => bot.stop());
+    await bot.waitForLog((l) => READY.bot.test(l.msg), 30_000, "bot polling");
+    // A client on the node that stays (the third is never killed: it is neither the PIR's nor the bot's unless it leads).
+    const nc = await testBus(n3.url);
+    cleanups.push(() => nc.close());
+    const jsm = await jetstreamManager(nc);
+    const events = await jsm.streams.info(EVENTS_STREAM);
+    expect(events.config.num_replicas).toBe(3);
+    for (const bucket of ["picket-settings", "picket-bot", "picket-bot-lease"]) expect((await new Kvm(nc).open(bucket).then((kv) => kv.status())).replicas).toBe(3);
+
+    const pulser = new PirPulser(() => pir, PULSE_EVERY_MS).start();
+    cleanups.push(async () => pulser.stop());
+    const delivered = () => bot.logs.filter((l) => l.msg === "alert delivered").length;
+    await waitFor("two alerts delivered", () => delivered() >= 2 || undefined, 30_000, 100);
+    // The server that leads the events stream dies, with no warning.
+    const leader = (await jsm.streams.info(EVENTS_STREAM)).cluster?.leader ?? "";
+    const victim = nodes[Number(leader.replace("hub-", "")) - 1];
+    expect(victim).toBeDefined();
+    const client = victim === n3 ? await testBus(n1.url) : nc;
+    if (victim === n3) cleanups.push(() => client.close());
+    const killedAt = now();
+    await killNats(victim as NatsServer);
+    const jsm2 = await jetstreamManager(client);
+    const newLeader = await waitFor("a new leader of the events stream", async () => {
+      const l = (await jsm2.streams.info(EVENTS_STREAM).catch(() => undefined))?.cluster?.leader;
+      return l !== undefined && l !== leader ? l : undefined;
+    }, 30_000, 100);
+    const electedMs = now() - killedAt;
+    await waitFor("four more alarms raised", () => pulser.sent >= 6 || undefined, 40_000, 200);
+    pulser.stop();
+    await presenceOver(() => [pir]);
+    await waitForDelivery({ nc: client, device, pirs: () => [pir], double: api, chats: CHATS, timeoutMs: 60_000 });
+    const l = await ledger(client, device, [pir], api, CHATS);
+    const started = l.stored.filter((e) => e.state === "started").length;
+    expect(started).toBeGreaterThanOrEqual(5);
+    expect(l.lost).toEqual([]);
+    expect(l.alertsMissing).toEqual(Object.fromEntries(CHATS.map((c) => [c, []])));
+    expect(l.alertsDuplicated).toBe(0);
+    recordReliability("hub-cluster-stream-leader-killed", {
+      kind: "fault",
+      fault: "the nats-server leading the events stream killed with SIGKILL (three-server hub cluster, streams and buckets with three copies) while the PIR raises an alarm every 2.5 s",
+      recoveryMs: Math.round(electedMs),
+      measured: "kill → another server leads the events stream",
+      events: started,
+      eventsLost: l.lost.length + Object.values(l.alertsMissing).flat().length,
+      alertsDuplicated: l.alertsDuplicated,
+      notes: `${leader} killed, ${newLeader} took over; every alarm stored once and sent once to each of ${CHATS.length} chats`,
     });
   });
 });

@@ -289,7 +289,7 @@ export function parseDeviceSetting(name: DeviceSettingName, raw: string): unknow
  */
 export const SettingWrite = z.strictObject({
   setting: z.enum(DEVICE_SETTING_NAMES),
-  value: z.string().max(65_536).nullable(),
+  value: z.string().max(256 * 1024).nullable(),
   by: z.string().max(64).optional(),
 });
 export type SettingWrite = z.infer<typeof SettingWrite>;

@@ -87,6 +87,9 @@ export const subjects = {
   heartbeatsAll: (device = "*") => `picket.${device}.heartbeat.*`,
 } as const;
 
+/** A hub's KV bucket with the fleet detector's conclusion about each device it has known (key: the device id). */
+export const FLEET_BUCKET = "picket-fleet";
+
 /** The JetStream stream that holds every device's events. */
 export const EVENTS_STREAM = "PICKET_EVENTS";
 /** The object store bucket with events' snapshots and clips. */

@@ -100,7 +100,7 @@ describe("DeviceDirectory", () => {
     expect(d.get("pi", 30_000)).toMatchObject({ state: "degraded", problem: "the camera's newest frame is 9 s old; the pir service has been silent for 30 s" });
   });
 
-  it("takes a service silent for SERVICE_GONE_MS while the rest beat as removed, not unwell; never the camera", () => {
+  it("takes the bot silent for SERVICE_GONE_MS while the rest beat as removed, not unwell; never the camera or the PIR", () => {
     const d = new DeviceDirectory(undefined, 6_000);
     d.record(hb("door", "bot"), 0);
     const beat = (at: number) => {
@@ -118,6 +118,11 @@ describe("DeviceDirectory", () => {
     c.record(goodCamera("gate"), 0);
     c.record(hb("gate", "pir"), 2 * SERVICE_GONE_MS);
     expect(c.get("gate", 2 * SERVICE_GONE_MS)).toMatchObject({ state: "degraded", problem: "the camera service has been silent for 20 min" });
+    // Nor the PIR, which raises the alarms.
+    const p = new DeviceDirectory(undefined, 6_000);
+    p.record(hb("shed", "pir"), 0);
+    p.record(goodCamera("shed"), 2 * SERVICE_GONE_MS);
+    expect(p.get("shed", 2 * SERVICE_GONE_MS)).toMatchObject({ state: "degraded", problem: "the pir service has been silent for 20 min" });
   });
 
   it("tells other devices' state apart", () => {

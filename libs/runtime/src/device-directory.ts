@@ -10,11 +10,13 @@ interface Beat {
 /** A camera frame older than this while capturing means the picture is frozen. */
 export const FRAME_STALE_MS = 5_000;
 /**
- * A service (not the camera) silent this long while its device lives is taken as removed (a bot
- * taken off a device that joined a hub), not as unwell: the device is not called degraded for it
- * any more. The camera is never forgotten: a device without one is always news.
+ * An optional service (the bot, the Home Assistant bridge) silent this long while its device
+ * lives is taken as removed (a bot taken off a device that joined a hub), not as unwell: the
+ * device is not called degraded for it any more. The alarm and video path (camera, pir, stream,
+ * web) is never forgotten: a device without one of those is always news.
  */
 export const SERVICE_GONE_MS = 10 * 60_000;
+const OPTIONAL_SERVICES: ReadonlySet<ServiceName> = new Set(["bot", "ha"]);
 const TEMPERATURE_VITALS = ["temperatureC", "socTempC", "cpuTempC"] as const;
 
 /** `8 s`, `3 min`, `2 h`, `4 d`: how long, for a problem text. */
@@ -102,7 +104,7 @@ export class DeviceDirectory {
       view.services[name] = { ageMs, uptimeS: hb.uptimeS, cpuPct: hb.cpuPct, rssBytes: hb.rssBytes, vitals: hb.vitals };
       view.lastSeenAgoMs = view.lastSeenAgoMs === null ? ageMs : Math.min(view.lastSeenAgoMs, ageMs);
       if (ageMs >= this.offlineAfterMs) {
-        if (name === "camera" || ageMs < this.serviceGoneMs) silent.push(`the ${name} service has been silent for ${describeAge(ageMs)}`);
+        if (!OPTIONAL_SERVICES.has(name) || ageMs < this.serviceGoneMs) silent.push(`the ${name} service has been silent for ${describeAge(ageMs)}`);
         continue;
       }
       view.uptimeS = Math.max(view.uptimeS ?? 0, hb.uptimeS);

@@ -85,7 +85,7 @@ export function deviceSettingsStore(nc: NatsConnection, device: string, opts: { 
       const msg = await nc.request(subjects.settingsWrite(device), JSON.stringify(request), { timeout: opts.timeoutMs ?? SETTING_WRITE_TIMEOUT_MS });
       reply = decodeJson(SettingWriteReply, msg.data, msg.subject);
     } catch (err) {
-      throw new SettingWriteError(`${device} did not take the setting: ${/no responders/i.test(reasonOf(err)) ? "it is not reachable from the hub" : /timeout/i.test(reasonOf(err)) ? "it did not answer in time" : reasonOf(err)}`);
+      throw new SettingWriteError(`${device} did not take the setting: ${/no responders/i.test(reasonOf(err)) ? "it is not reachable from the hub (offline, or running Picket older than the hub's)" : /timeout/i.test(reasonOf(err)) ? "it did not answer in time" : reasonOf(err)}`);
     }
     if (!reply.ok) throw new SettingWriteError(`${device} refused the setting: ${reply.error}`);
   };

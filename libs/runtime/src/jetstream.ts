@@ -12,6 +12,16 @@ export { Kvm } from "@nats-io/kv";
 const DAY_NS = 24 * 60 * 60 * 1e9;
 
 /**
+ * How many copies a stream or bucket made now keeps: three when the server is one of a
+ * JetStream cluster of three or more (a hub past one machine), so that losing one server loses
+ * no event, setting or lease; one on a lone server (a device, a one-machine hub).
+ */
+export function replicasFor(nc: NatsConnection): 1 | 3 {
+  const info = nc.info;
+  return info?.cluster !== undefined && (info.connect_urls?.length ?? 0) >= 3 ? 3 : 1;
+}
+
+/**
  * Creates (or updates) the events stream. File storage so events survive a power cut;
  * 30 days or 100k events, whichever comes first; a 2-minute duplicate window so a retried
  * publish of the same event id is stored once. On a hub it also takes each device's stored
@@ -28,11 +38,16 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<JetStreamC
     max_age: 30 * DAY_NS,
     max_msgs: 100_000,
     duplicate_window: 120 * 1e9,
+    num_replicas: replicasFor(nc),
   };
   try {
+    const current = (await jsm.streams.info(EVENTS_STREAM)).config;
+    // Left alone when it is as it should be: every service of a hub calls this, and an update
+    // racing the fleet service's adding a device's source would drop it.
+    const same = (Object.keys(config) as (keyof typeof config)[]).every((k) => JSON.stringify(current[k]) === JSON.stringify(config[k]));
+    if (same) return jetstream(nc);
     // A hub's stream keeps the devices it takes events from (event-feeds.ts).
-    const { sources } = (await jsm.streams.info(EVENTS_STREAM)).config;
-    await jsm.streams.update(EVENTS_STREAM, { ...config, ...(sources === undefined ? {} : { sources }) });
+    await jsm.streams.update(EVENTS_STREAM, { ...config, ...(current.sources === undefined ? {} : { sources: current.sources }) });
   } catch (err) {
     if (!isNotFound(err)) throw err;
     await jsm.streams.add(config);
@@ -47,10 +62,10 @@ function isNotFound(err: unknown): boolean {
 /** Opens (creating if needed) the settings KV bucket. */
 export async function openSettings(nc: NatsConnection): Promise<KV> {
   const kvm = new Kvm(nc);
-  return kvm.create(SETTINGS_BUCKET, { history: 5, storage: StorageType.File });
+  return kvm.create(SETTINGS_BUCKET, { history: 5, storage: StorageType.File, replicas: replicasFor(nc) });
 }
 
 /** The secrets bucket (live-token.ts): read by the web and stream services only. */
 export async function openSecrets(nc: NatsConnection): Promise<KV> {
-  return new Kvm(nc).create(SECRETS_BUCKET, { history: 1, storage: StorageType.File });
+  return new Kvm(nc).create(SECRETS_BUCKET, { history: 1, storage: StorageType.File, replicas: replicasFor(nc) });
 }

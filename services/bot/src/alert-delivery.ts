@@ -81,7 +81,6 @@ export class AlertDelivery {
     const running = this.inFlight.get(event.id);
     if (running !== undefined) return running;
     const { ports, log, record } = this.opts;
-    const caption = alertCaption(event, this.opts.timeZone, (this.opts.now ?? Date.now)());
     let picture: Promise<Snapshot> | undefined;
     // Taken once, when the first chat needs it, so every chat sees the same picture.
     const photo = () =>
@@ -101,7 +100,8 @@ export class AlertDelivery {
             const had = (await record.get(event.id))?.chats[String(chat)];
             if (had?.msg !== undefined || had?.gaveUp === true) return "already" as const;
             const p = await photo();
-            const id = await this.send(event, chat, p, caption, s, silent);
+            // Made at each attempt: an alert Telegram could not take for a while says how late it is.
+            const id = await this.send(event, chat, p, alertCaption(event, this.opts.timeZone, (this.opts.now ?? Date.now)()), s, silent);
             sentPhoto ||= id.photo;
             await record.update(event.id, (r) => (r.chats[String(chat)] = { msg: id.messageId ?? 0 }));
             return "sent" as const;

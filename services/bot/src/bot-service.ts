@@ -1,6 +1,6 @@
 import { URL } from "node:url";
-import { ClipReply, DeviceStatusEvent, MediaEvent, PresenceEvent, decodeJson, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
-import { Counter, Histogram, SettingWriteError, deviceSettingsStores, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
+import { ClipReply, DeviceStatusEvent, FLEET_BUCKET, MediaEvent, PresenceEvent, Snooze, decodeJson, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
+import { Counter, Histogram, Kvm, SettingWriteError, deviceSettingsStores, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
 import { createAlertConsumer, type AlertConsumer, type AlertDecision } from "./alert-consumer.js";
@@ -133,11 +133,34 @@ export function createBotService(deps: BotServiceDeps) {
     }
     return snapshot(signal, event.device);
   };
-  /** A hub's /arm and /disarm: every camera heard, each in its own settings (it keeps them). */
+  /** On a hub, each device's settings are its own (read there, written by asking it). */
+  const storeOf = deps.fleet === true && deps.settings !== undefined ? deviceSettingsStores(nc, deps.settings, { hub: device, by: "the hub's bot" }) : undefined;
+  /** Every camera of the fleet: those heard since the bot started, and those the failure detector has known (an offline one too). */
+  const fleetDevices = async (): Promise<string[]> => {
+    const ids = new Set(directory.list(Date.now()).map((d) => d.device));
+    try {
+      const keys = await (await new Kvm(nc).open(FLEET_BUCKET)).keys();
+      for await (const k of keys) ids.add(k);
+    } catch (err) {
+      log.warn({ err }, "could not read the fleet's devices; arming those heard since the bot started");
+    }
+    ids.delete(device);
+    return [...ids].sort();
+  };
+  /** A hub's alert of `of` waits while that camera's own snooze (set from the hub's web) runs; undefined when it does not. */
+  const deviceSnoozedUntil = async (of: string): Promise<number | undefined> => {
+    if (storeOf === undefined || of === device) return undefined;
+    const entry = await storeOf(of)
+      .get(settingsKeys.snooze(of))
+      .catch(() => null);
+    if (entry === null || entry.operation !== "PUT") return undefined;
+    const parsed = Snooze.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
+    return parsed.success && parsed.data.until > Date.now() ? parsed.data.until : undefined;
+  };
+  /** A hub's /arm and /disarm: every camera of the fleet, each in its own settings (it keeps them). */
   const fleetArming = async (mode: "armed" | "disarmed", by: string): Promise<string> => {
-    if (deps.settings === undefined) return "Settings are not reachable right now; try again in a moment.";
-    const storeOf = deviceSettingsStores(nc, deps.settings, { hub: device, by });
-    const ids = directory.list(Date.now()).map((d) => d.device).filter((d) => d !== device);
+    if (storeOf === undefined) return "Settings are not reachable right now; try again in a moment.";
+    const ids = await fleetDevices();
     if (ids.length === 0) return "No camera reports to this hub yet: nothing to arm.";
     const results = await Promise.all(
       ids.map((id) =>
@@ -253,6 +276,8 @@ export function createBotService(deps: BotServiceDeps) {
     if (event.state !== "started" || delivery === undefined) return { ack: true };
     // An alert already on its way to some chats finishes; a snooze holds back new ones.
     let snoozedUntil = event.test || delivery.isPending(event.id) ? undefined : household?.snoozedUntil();
+    // On a hub, the camera's own snooze holds back its alerts too.
+    if (!event.test && !delivery.isPending(event.id) && snoozedUntil === undefined) snoozedUntil = await deviceSnoozedUntil(event.device);
     if (snoozedUntil !== undefined) {
       // A redelivery (after a restart) of an alert some chats already have finishes too.
       const had = await delivery.alertMessages(event.id);

@@ -1,4 +1,4 @@
-import { Kvm, type KV, type Logger, type NatsConnection } from "@picket/runtime";
+import { Kvm, replicasFor, type KV, type Logger, type NatsConnection } from "@picket/runtime";
 import { z } from "zod";
 
 /** The bot's own durable memory: which chat got which alert, so a restart sends nothing twice. */
@@ -110,5 +110,5 @@ function key(eventId: string): string {
 
 /** Opens (creating if needed) the bot's state bucket. */
 export async function openBotState(nc: NatsConnection): Promise<KV> {
-  return new Kvm(nc).create(BOT_STATE_BUCKET, { history: 1, ttl: KEEP_MS });
+  return new Kvm(nc).create(BOT_STATE_BUCKET, { history: 1, ttl: KEEP_MS, replicas: replicasFor(nc) });
 }

@@ -1,4 +1,4 @@
-import { Kvm, realTimers, type KV, type Logger, type NatsConnection, type Timers } from "@picket/runtime";
+import { Kvm, replicasFor, realTimers, type KV, type Logger, type NatsConnection, type Timers } from "@picket/runtime";
 
 /** The bucket whose one key says which bot replica talks to Telegram. */
 export const BOT_LEASE_BUCKET = "picket-bot-lease";
@@ -164,5 +164,5 @@ export class BotLease {
 
 /** Opens the lease bucket (entries expire after `ttlMs`), making it if needed. */
 export function openLeaseStore(nc: NatsConnection, ttlMs: number): Promise<KV> {
-  return new Kvm(nc).create(BOT_LEASE_BUCKET, { history: 1, ttl: ttlMs });
+  return new Kvm(nc).create(BOT_LEASE_BUCKET, { history: 1, ttl: ttlMs, replicas: replicasFor(nc) });
 }

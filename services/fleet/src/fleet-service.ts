@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { DeviceStatusEvent, Heartbeat, subjects, type DeviceState } from "@picket/contracts";
+import { DeviceStatusEvent, FLEET_BUCKET, Heartbeat, subjects, type DeviceState } from "@picket/contracts";
 import {
   EventRecorder,
   FEED_LEAD_MS,
@@ -7,6 +7,7 @@ import {
   ensureEventsStream,
   feedDeviceEvents,
   realTimers,
+  replicasFor,
   subscribeJson,
   type KV,
   type Logger,
@@ -20,8 +21,8 @@ import { FleetDetector, type DeviceRecord, type Transition } from "./detector.js
 import { FeedKeeper } from "./feeds.js";
 import { fleetMetrics } from "./fleet-metrics.js";
 
-/** The detector's conclusions, per device: a restarted hub (or a second replica) goes on from them. */
-export const FLEET_BUCKET = "picket-fleet";
+/** The detector's conclusions, per device (FLEET_BUCKET): a restarted hub (or a second replica) goes on from them. */
+export { FLEET_BUCKET };
 const StoredRecord = z.strictObject({ state: z.enum(["online", "degraded", "offline"]), since: z.number(), lastHeartbeatAt: z.number().optional() });
 
 /** How often the detector looks at every device. */
@@ -115,7 +116,7 @@ export function createFleetService(deps: FleetServiceDeps) {
 
   return {
     async start(): Promise<void> {
-      kv = await new Kvm(deps.nc).create(FLEET_BUCKET, { history: 1 });
+      kv = await new Kvm(deps.nc).create(FLEET_BUCKET, { history: 1, replicas: replicasFor(deps.nc) });
       let restored = 0;
       for await (const device of await kv.keys()) {
         const entry = await kv.get(device);

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { z } from "zod";
-import { Kvm, jetstreamManager, type KV, type Logger, type NatsConnection } from "@picket/runtime";
+import { Kvm, replicasFor, jetstreamManager, type KV, type Logger, type NatsConnection } from "@picket/runtime";
 import { Role, type UserRecord } from "./users.js";
 
 export const SESSIONS_BUCKET = "picket-web-sessions";
@@ -72,7 +72,7 @@ export class SessionStore {
 
   static async open(nc: NatsConnection, opts: { log: Logger; sessionDays: number; now?: () => number }): Promise<SessionStore> {
     const ttl = opts.sessionDays * DAY_MS;
-    const kv = await new Kvm(nc).create(SESSIONS_BUCKET, { history: 1, ttl });
+    const kv = await new Kvm(nc).create(SESSIONS_BUCKET, { history: 1, ttl, replicas: replicasFor(nc) });
     // create() leaves an existing bucket as it was: follow a changed PICKET_SESSION_DAYS.
     const status = await kv.status();
     if (status.ttl !== ttl) {

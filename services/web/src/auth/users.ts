@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { Kvm, type KV, type Logger, type NatsConnection } from "@picket/runtime";
+import { Kvm, replicasFor, type KV, type Logger, type NatsConnection } from "@picket/runtime";
 import { generatePassword, hashPassword, verifyPassword } from "./passwords.js";
 
 export const USERS_BUCKET = "picket-web-users";
@@ -43,7 +43,7 @@ export class UserStore {
   ) {}
 
   static async open(nc: NatsConnection, log: Logger, now: () => number = Date.now): Promise<UserStore> {
-    const kv = await new Kvm(nc).create(USERS_BUCKET, { history: 1 });
+    const kv = await new Kvm(nc).create(USERS_BUCKET, { history: 1, replicas: replicasFor(nc) });
     return new UserStore(kv, log, now);
   }
 

@@ -70,7 +70,8 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
   const kv = await openSettings(deps.nc);
   // On a hub, a device's settings are in its own bucket: read there, written by asking it.
   const storeOf = deviceSettingsStores(deps.nc, kv, deps.hub === true ? { hub: deps.device, by: "the hub's web" } : {});
-  const known = async (id: string) => deps.directory.has(id) || (await hasStoredSettings(storeOf(id), id).catch(() => false));
+  // A hub knows the devices it has heard (a made-up id in a URL opens nothing); a device also its stored ones.
+  const known = async (id: string) => deps.directory.has(id) || (deps.hub !== true && (await hasStoredSettings(kv, id)));
   /** A write the device did not take (a hub's device offline, or refusing): 503 with the reason, nothing changed. */
   const written = async (reply: FastifyReply, write: () => Promise<unknown>): Promise<boolean> => {
     try {
@@ -130,13 +131,22 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
       if (!(await known(id))) return reply.status(404).send(notFound(id));
       const at = now();
       const store = storeOf(id);
-      const [arming, snooze, motion, detection, presets] = await Promise.all([
-        readStored(store, settingsKeys.arming(id), parseArming, log),
-        readStored(store, settingsKeys.snooze(id), parseSnooze, log),
-        readStored(store, settingsKeys.motion(id), parseMotion, log),
-        readStored(store, settingsKeys.detection(id), parseDetection, log),
-        readStored(store, settingsKeys.presets(id), parsePresets, log),
-      ]);
+      let stored;
+      try {
+        stored = await Promise.all([
+          readStored(store, settingsKeys.arming(id), parseArming, log),
+          readStored(store, settingsKeys.snooze(id), parseSnooze, log),
+          readStored(store, settingsKeys.motion(id), parseMotion, log),
+          readStored(store, settingsKeys.detection(id), parseDetection, log),
+          readStored(store, settingsKeys.presets(id), parsePresets, log),
+        ]);
+      } catch (err) {
+        // A hub's device that cannot be reached now: say so, rather than a 500.
+        if (deps.hub !== true) throw err;
+        log.warn({ device: id, err }, "could not read a device's settings");
+        return reply.status(503).send({ error: `${id}'s settings cannot be read now: it is not reachable from the hub` });
+      }
+      const [arming, snooze, motion, detection, presets] = stored;
       const pir = pirReport(deps.directory.get(id, at)?.services.pir, at, deps.directory.offlineAfterMs);
       const base = {
         arming: arming?.value ?? { mode: armingSummary(undefined, pir).mode },
