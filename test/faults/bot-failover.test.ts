@@ -141,9 +141,10 @@ describe("two bot replicas on a three-server hub cluster", () => {
     expect(victim).toBeDefined();
     const client = victim === n3 ? await testBus(n1.url) : nc;
     if (victim === n3) cleanups.push(() => client.close());
+    // Made before the kill: with the meta leader gone too, an API check would wait for the election.
+    const jsm2 = client === nc ? jsm : await jetstreamManager(client);
     const killedAt = now();
     await killNats(victim as NatsServer);
-    const jsm2 = await jetstreamManager(client);
     const newLeader = await waitFor("a new leader of the events stream", async () => {
       const l = (await jsm2.streams.info(EVENTS_STREAM).catch(() => undefined))?.cluster?.leader;
       return l !== undefined && l !== leader ? l : undefined;

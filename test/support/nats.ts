@@ -58,7 +58,8 @@ export async function startNats(opts: NatsOptions = {}): Promise<NatsServer> {
   const stop = async () => {
     const proc = child;
     child = undefined;
-    if (proc === undefined || proc.exitCode !== null) return;
+    // Already gone (a test killed it with SIGKILL): its exit event has passed.
+    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return;
     const exited = new Promise((r) => proc.once("exit", r));
     proc.kill("SIGTERM");
     await exited;
