@@ -256,6 +256,12 @@ describe("a hub watching three devices", () => {
       await double.waitForCalls("sendMessage", 2, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("✅ Armed:"));
       expect(await onDevice()).toBe("armed");
 
+      // /status on the hub: every camera, with its state and its own arming.
+      double.pushUpdate(updates.text(Number(ALLOWED[0]), "/status"));
+      const status = await double.waitForCalls("sendMessage", 1, 15_000, (c) => c.chatId === ALLOWED[0] && String(c.params.text).startsWith("Picket hub"));
+      const lines = String(status[0]?.params.text).split("\n");
+      for (const d of DEVICES) expect(lines).toContain(`• ${d}: online, armed`);
+
       // Snoozed from the hub's web, that camera's alarms are recorded but the hub's bot holds them back
       // (the other camera: this one's presence from the alarm above is still on, so it raises no new one).
       expect((await session.fetch(`/api/devices/${other}/snooze`, { method: "PUT", headers: { "content-type": "application/json" }, body: JSON.stringify({ minutes: 60 }) })).status).toBe(200);

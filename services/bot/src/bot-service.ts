@@ -1,5 +1,5 @@
 import { URL } from "node:url";
-import { ClipReply, DeviceStatusEvent, FLEET_BUCKET, MediaEvent, PresenceEvent, Snooze, decodeJson, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
+import { ClipReply, DeviceStatusEvent, FLEET_BUCKET, MediaEvent, PresenceEvent, Snooze, decodeJson, parseArming, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
 import { Counter, Histogram, Kvm, SettingWriteError, deviceSettingsStores, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
@@ -249,6 +249,35 @@ export function createBotService(deps: BotServiceDeps) {
   let pairedStore: PairedChats | undefined;
   let lastAlert: PresenceEvent | undefined;
 
+  /** A hub's /status: the household's alerts, and each camera of the fleet with its state and arming (read on the camera). */
+  const fleetStatusText = async (): Promise<string> => {
+    const when = (at: number) => formatLocalTime(at, deps.timeZone);
+    const heard = new Map(directory.list(Date.now()).map((d) => [d.device, d.online]));
+    const cameras = await Promise.all(
+      (await fleetDevices()).map(async (id) => {
+        const entry = heard.get(id) === true ? await storeOf?.(id).get(settingsKeys.arming(id)).catch(() => undefined) : undefined;
+        let arming = "";
+        if (entry !== undefined) {
+          try {
+            const a = entry === null || entry.operation !== "PUT" ? undefined : parseArming(entry.string());
+            arming = `, ${a === undefined ? "armed (default)" : a.mode === "scheduled" ? "armed on a schedule" : a.mode}`;
+          } catch {
+            arming = ", arming unreadable";
+          }
+        }
+        return `• ${id}: ${heard.get(id) === true ? "online" : "offline"}${arming}`;
+      }),
+    );
+    const until = household?.snoozedUntil();
+    return [
+      `Picket hub ${device}`,
+      cameras.length === 0 ? "No camera reports to this hub yet." : `Cameras:\n${cameras.join("\n")}`,
+      `Alerts: ${until === undefined ? "on" : `snoozed until ${when(until)}`}`,
+      `Paired chats: ${paired.ids().length}`,
+      `Last alert: ${lastAlert === undefined ? "none since the bot started" : `${lastAlert.device}, ${when(lastAlert.at)}${lastAlert.test ? " (test)" : ""}`}`,
+    ].join("\n");
+  };
+
   const statusText = (): string => {
     const when = (at: number) => formatLocalTime(at, deps.timeZone);
     const arming = household?.arming;
@@ -347,7 +376,7 @@ export function createBotService(deps: BotServiceDeps) {
         ports: commandPorts,
         ...(deps.liveUrl === undefined ? {} : { liveUrl: deps.liveUrl }),
         ...(household === undefined ? {} : { household }),
-        status: statusText,
+        status: deps.fleet === true ? fleetStatusText : statusText,
         outbox: queues,
         ...(deps.fleet === true ? { fleet: true, fleetArming } : {}),
         ...(deps.webhookUrl === undefined || deps.webhookSecret === undefined ? {} : { webhook: { url: deps.webhookUrl, secret: deps.webhookSecret, port: deps.webhookPort ?? 8443 } }),

@@ -38,7 +38,7 @@ export interface TelegramBotOptions {
   /** Every answer goes through the chats' queues, within Telegram's limits and after earlier alerts. */
   outbox: ChatOutbox;
   /** The /status text. */
-  status: () => string;
+  status: () => string | Promise<string>;
   /** Webhook mode instead of long polling: Telegram posts updates to `url`, with `secret`. */
   webhook?: { url: string; secret: string; port: number; host?: string };
   /** Polling died for good after start (token revoked, a second poller): a person must act. */
@@ -414,7 +414,7 @@ export function createTelegramBot(opts: TelegramBotOptions) {
     }
     return reply(ctx.chat.id, await act({ kind: "snooze", ms }, who(ctx)), "/snooze");
   });
-  bot.command("status", (ctx) => reply(ctx.chat.id, opts.status(), "/status"));
+  bot.command("status", async (ctx) => reply(ctx.chat.id, await opts.status(), "/status"));
 
   // The alert's buttons. The answer (a toast in the app) comes first, so the spinner stops.
   bot.on("callback_query", async (ctx) => {

@@ -144,7 +144,7 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
         // A hub's device that cannot be reached now: say so, rather than a 500.
         if (deps.hub !== true) throw err;
         log.warn({ device: id, err }, "could not read a device's settings");
-        return reply.status(503).send({ error: `${id}'s settings cannot be read now: it is not reachable from the hub` });
+        return reply.status(503).send({ error: "it is not reachable from the hub now (offline, or running Picket older than the hub's)" });
       }
       const [arming, snooze, motion, detection, presets] = stored;
       const pir = pirReport(deps.directory.get(id, at)?.services.pir, at, deps.directory.offlineAfterMs);
