@@ -115,7 +115,7 @@ describe("two bot replicas on a three-server hub cluster", () => {
     const api = await startTelegramApi(TOKEN);
     cleanups.push(() => api.close());
     const device = `gate-${Math.random().toString(36).slice(2, 6)}`;
-    const common = { ...QUICK_PRESENCE, PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: api.url, PICKET_TELEGRAM_CHATS: CHATS.join(",") };
+    const common = { ...QUICK_PRESENCE, PICKET_TELEGRAM_TOKEN: TOKEN, PICKET_TELEGRAM_API_ROOT: api.url, PICKET_TELEGRAM_CHATS: CHATS.join(","), PICKET_JS_REPLICAS: "3" };
     const [n1, n2, n3] = nodes as [NatsServer, NatsServer, NatsServer];
     const pir = new ServiceProcess("pir", { ...baseEnv(n1.url, device), ...common, PICKET_PIR_SIM_SIGNAL: "true" });
     cleanups.push(() => pir.stop());
@@ -160,6 +160,8 @@ describe("two bot replicas on a three-server hub cluster", () => {
     expect(l.lost).toEqual([]);
     expect(l.alertsMissing).toEqual(Object.fromEntries(CHATS.map((c) => [c, []])));
     expect(l.alertsDuplicated).toBe(0);
+    // Still three copies after the services' reconnections and retries (none brings it down to one).
+    expect((await jsm2.streams.info(EVENTS_STREAM)).config.num_replicas).toBe(3);
     recordReliability("hub-cluster-stream-leader-killed", {
       kind: "fault",
       fault: "the nats-server leading the events stream killed with SIGKILL (three-server hub cluster, streams and buckets with three copies) while the PIR raises an alarm every 2.5 s",

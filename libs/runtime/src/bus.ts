@@ -1,3 +1,4 @@
+import { setReplicas } from "./jetstream.js";
 import { connect, headers as natsHeaders, type NatsConnection, type Msg, type Subscription } from "@nats-io/transport-node";
 import { DecodeError, decodeJson } from "@picket/contracts";
 import type { z } from "zod";
@@ -13,6 +14,8 @@ export interface BusOptions {
   log: Logger;
   /** Client ping interval (ms); a dead server is noticed after two missed pings. */
   pingIntervalMs?: number;
+  /** Copies of the streams and buckets made through this connection (PICKET_JS_REPLICAS; see replicasFor). */
+  replicas?: string | number;
 }
 
 /**
@@ -53,6 +56,7 @@ export async function connectBus(opts: BusOptions): Promise<NatsConnection> {
       }
     }
   })();
+  if (opts.replicas !== undefined) setReplicas(nc, Number(opts.replicas));
   return nc;
 }
 

@@ -142,6 +142,11 @@ export const commonConfig = {
     doc: "This device's id in subjects, the UI and alerts.",
     defaultDoc: "balena's device name, else the host name",
   },
+  jsReplicas: {
+    env: "PICKET_JS_REPLICAS",
+    schema: env.oneOf(["1", "3", "5"], "1"),
+    doc: "Copies of each stream and bucket the services make: 3 on a hub whose NATS is a cluster of three servers (or 5 of five), so losing one loses no alarm, setting or lease; 1 on a lone server. Never lowers a stream that has more.",
+  },
   natsUrl: {
     env: "PICKET_NATS_URL",
     schema: env.url("nats://127.0.0.1:4222", ["nats:", "tls:"]),

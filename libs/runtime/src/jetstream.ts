@@ -11,14 +11,22 @@ export { Kvm } from "@nats-io/kv";
 
 const DAY_NS = 24 * 60 * 60 * 1e9;
 
+const replicas = new WeakMap<NatsConnection, number>();
+
+/** Sets how many copies the streams and buckets made through `nc` keep (PICKET_JS_REPLICAS; connectBus does it). */
+export function setReplicas(nc: NatsConnection, n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 5) throw new Error(`a stream has 1 to 5 copies, not ${n}`);
+  replicas.set(nc, n);
+}
+
 /**
- * How many copies a stream or bucket made now keeps: three when the server is one of a
- * JetStream cluster of three or more (a hub past one machine), so that losing one server loses
- * no event, setting or lease; one on a lone server (a device, a one-machine hub).
+ * How many copies a stream or bucket made through `nc` keeps: PICKET_JS_REPLICAS (3 on a hub
+ * whose NATS is a cluster of three, so that losing one server loses no event, setting or
+ * lease), else one. Set, not guessed: the servers a client is told of say nothing reliable
+ * about the cluster's size (every hub server's client port can be 127.0.0.1:4222).
  */
-export function replicasFor(nc: NatsConnection): 1 | 3 {
-  const info = nc.info;
-  return info?.cluster !== undefined && (info.connect_urls?.length ?? 0) >= 3 ? 3 : 1;
+export function replicasFor(nc: NatsConnection): number {
+  return replicas.get(nc) ?? 1;
 }
 
 /**
@@ -42,6 +50,8 @@ export async function ensureEventsStream(nc: NatsConnection): Promise<JetStreamC
   };
   try {
     const current = (await jsm.streams.info(EVENTS_STREAM)).config;
+    // Never fewer copies than it has: a service started without PICKET_JS_REPLICAS does not undo another's.
+    config.num_replicas = Math.max(config.num_replicas, current.num_replicas ?? 1);
     // Left alone when it is as it should be: every service of a hub calls this, and an update
     // racing the fleet service's adding a device's source would drop it.
     const same = (Object.keys(config) as (keyof typeof config)[]).every((k) => JSON.stringify(current[k]) === JSON.stringify(config[k]));

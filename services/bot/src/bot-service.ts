@@ -49,6 +49,9 @@ export interface BotServiceDeps {
 }
 
 const SNAPSHOT = { attempts: 4, timeoutMs: 2_000 };
+
+/** How long a hub's bot waits for a camera to say whether it is snoozed before alerting anyway. */
+const SNOOZE_READ_MS = 500;
 /** How long an alert waits for the camera to store the trigger frame before it takes a fresh picture. */
 const STORED_PHOTO_WAIT_MS = 2_000;
 /** Telegram takes videos up to 50 MB from bots. */
@@ -147,12 +150,20 @@ export function createBotService(deps: BotServiceDeps) {
     ids.delete(device);
     return [...ids].sort();
   };
-  /** A hub's alert of `of` waits while that camera's own snooze (set from the hub's web) runs; undefined when it does not. */
+  /**
+   * A hub's alert of `of` waits while that camera's own snooze (set from the hub's web) runs;
+   * undefined when it does not, or when the camera does not say within SNOOZE_READ_MS (an alert
+   * is not held up by a slow link: better sent when snoozed than late when not).
+   */
   const deviceSnoozedUntil = async (of: string): Promise<number | undefined> => {
     if (storeOf === undefined || of === device) return undefined;
-    const entry = await storeOf(of)
-      .get(settingsKeys.snooze(of))
-      .catch(() => null);
+    let timer: NodeJS.Timeout | undefined;
+    const entry = await Promise.race([
+      storeOf(of)
+        .get(settingsKeys.snooze(of))
+        .catch(() => null),
+      new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SNOOZE_READ_MS))),
+    ]).finally(() => clearTimeout(timer));
     if (entry === null || entry.operation !== "PUT") return undefined;
     const parsed = Snooze.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
     return parsed.success && parsed.data.until > Date.now() ? parsed.data.until : undefined;
@@ -299,7 +310,8 @@ export function createBotService(deps: BotServiceDeps) {
 
   /**
    * Queues the alert for every paired chat before its first await: chats see alerts in event
-   * order. (Only a snoozed alert waits first, to see whether it is a redelivery some chats have.)
+   * order. (On a hub, the camera's own snooze is read first, at most SNOOZE_READ_MS: a device's
+   * alerts still come in its order, as its reads are answered in turn.) (Only a snoozed alert waits first, to see whether it is a redelivery some chats have.)
    */
   const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
     if (event.state !== "started" || delivery === undefined) return { ack: true };

@@ -7,7 +7,7 @@ import { BotLease, openLeaseStore } from "./lease.js";
 const { cfg, log, lc, metrics } = bootService("bot", botConfig, checkBotConfig);
 
 await runMain(log, lc, async () => {
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-bot-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-bot-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const link = watchConnection(nc);
   const settings = await openSettings(nc);

@@ -5,7 +5,7 @@ import { createCameraService } from "./camera-service.js";
 const { cfg, log, lc, metrics } = bootService("camera", cameraConfig, checkCameraConfig);
 
 await runMain(log, lc, async () => {
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-camera-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-camera-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const settings = await openSettings(nc);
   const js = await ensureEventsStream(nc);

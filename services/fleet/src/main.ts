@@ -5,7 +5,7 @@ import { createFleetService } from "./fleet-service.js";
 const { cfg, log, lc, metrics } = bootService("fleet", fleetConfig);
 
 await runMain(log, lc, async () => {
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-fleet-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-fleet-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const fleet = createFleetService({ nc, log, metrics, ...cfg });
   await fleet.start();

@@ -13,7 +13,7 @@ await runMain(log, lc, async () => {
     log.info("Home Assistant bridge off: PICKET_MQTT_URL is not set");
     return;
   }
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-ha-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-ha-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const settings = await openSettings(nc);
   const hub = cfg.role === "hub" ? { hub: cfg.deviceId } : undefined;

@@ -15,7 +15,7 @@ await runMain(log, lc, async () => {
     log.error({ err, dir: cfg.outboxDir }, "cannot use the events outbox (PICKET_OUTBOX_DIR): events wait in memory only while the bus is away");
     return undefined;
   });
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-pir-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-pir-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const js = await ensureEventsStream(nc);
   const settings = await openSettings(nc);

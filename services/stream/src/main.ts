@@ -5,7 +5,7 @@ import { createStreamService } from "./stream-service.js";
 const { cfg, log, lc, metrics } = bootService("stream", streamConfig);
 
 await runMain(log, lc, async () => {
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-stream-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-stream-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const settings = await openSettings(nc);
   const liveSecret = await resolveLiveSecret(await openSecrets(nc), cfg.liveSecret);

@@ -12,7 +12,7 @@ import { viewerTokens } from "./viewer-tokens.js";
 const { cfg, log, lc, metrics } = bootService("web", webConfig);
 
 await runMain(log, lc, async () => {
-  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-web-${cfg.deviceId}`, log });
+  const nc = await connectBus({ url: cfg.natsUrl, name: `picket-web-${cfg.deviceId}`, log, replicas: cfg.jsReplicas });
   lc.add("bus", () => nc.drain());
   const link = watchConnection(nc);
   // A hub lists the devices that report to it, not itself (its own services beat too), and

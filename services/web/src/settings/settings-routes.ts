@@ -71,7 +71,7 @@ export async function settingsRoutes(app: FastifyInstance, deps: SettingsRoutesD
   // On a hub, a device's settings are in its own bucket: read there, written by asking it.
   const storeOf = deviceSettingsStores(deps.nc, kv, deps.hub === true ? { hub: deps.device, by: "the hub's web" } : {});
   // A hub knows the devices it has heard (a made-up id in a URL opens nothing); a device also its stored ones.
-  const known = async (id: string) => deps.directory.has(id) || (deps.hub !== true && (await hasStoredSettings(kv, id)));
+  const known = async (id: string) => deps.directory.has(id) || (deps.hub !== true && (await hasStoredSettings(kv, id).catch(() => false)));
   /** A write the device did not take (a hub's device offline, or refusing): 503 with the reason, nothing changed. */
   const written = async (reply: FastifyReply, write: () => Promise<unknown>): Promise<boolean> => {
     try {
