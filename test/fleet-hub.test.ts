@@ -8,8 +8,11 @@
 // loses power is announced offline in Telegram within 10 s and back online when it returns;
 // the hub's own restarts raise no alarm.
 import { execFileSync } from "node:child_process";
-import { DeviceStatusEvent, EVENTS_STREAM, settingsKeys, subjects, type EventPage } from "@picket/contracts";
-import { jetstreamManager, openSettings, type NatsConnection } from "@picket/runtime";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DeviceStatusEvent, EVENTS_STREAM, FLEET_BUCKET, settingsKeys, subjects, type EventPage } from "@picket/contracts";
+import { Kvm, jetstreamManager, openSettings, type NatsConnection } from "@picket/runtime";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { newDevicePassword } from "../tools/stack/src/hub-registry.js";
@@ -76,6 +79,9 @@ async function startHubService(name: "fleet" | "bot" | "stream" | "web" | "ha", 
 let ha: HomeAssistant;
 
 let hubEnv: Record<string, string>;
+const registryFile = join(mkdtempSync(join(tmpdir(), "picket-hub-registry-")), "devices.json");
+/** The hub's registry listing `ids` (as `npm run hub` writes it; the fleet reads the ids). */
+const writeRegistry = (ids: readonly string[]) => writeFileSync(registryFile, JSON.stringify({ devices: ids.map((id) => ({ id, passwordHash: secrets.get(id)?.passwordHash, addedAt: new Date().toISOString() })) }));
 
 /** The texts the household got about `device`, in order. */
 const news = (device: string): string[] =>
@@ -118,6 +124,8 @@ beforeAll(async () => {
   double = await startTelegramApi(TOKEN);
   teardown.push(() => double.close());
   const [httpPort, streamPort] = [await freePort(), await freePort()];
+  // The registry `npm run hub -- add-device` keeps; the fleet follows only the devices it lists.
+  writeRegistry(DEVICES);
   hubEnv = {
     ...baseEnv(hubNats.url, HUB),
     PICKET_ROLE: "hub",
@@ -130,6 +138,7 @@ beforeAll(async () => {
     PICKET_HTTP_HOST: "127.0.0.1",
     PICKET_STREAM_PORT: String(streamPort),
     PICKET_STREAM_URL: `ws://127.0.0.1:${streamPort}`,
+    PICKET_FLEET_REGISTRY: registryFile,
   };
   await startHubService("fleet", hubEnv);
   await startHubService("bot", hubEnv);
@@ -413,5 +422,22 @@ describe("a hub watching three devices", () => {
     expect(DEVICES.map((id) => news(id).slice(before[DEVICES.indexOf(id)]))).toEqual([[], [], []]);
     expect(hub.fleet?.logs.filter((l) => /is (offline|online|degraded)/.test(l.msg)).map((l) => l.msg)).toEqual([]);
     expect(hub.fleet?.logs.find((l) => /^fleet watching/.test(l.msg))).toMatchObject({ restored: 3 });
+  });
+
+  it("forgets a device removed from the hub: no news of it, no stored state, no feed of its events", async () => {
+    const id = DEVICES[0];
+    const before = news(id).length;
+    // `npm run hub -- remove-device` takes it out of the registry (and cuts its link: it is switched off here).
+    writeRegistry(DEVICES.filter((d) => d !== id));
+    await hub.fleet?.waitForMsg(new RegExp(`^device ${id} was removed from the hub: forgotten`), 15_000);
+    await (devices.get(id) as Stack).stop();
+    const jsm = await jetstreamManager(nc);
+    await waitFor("its feed gone", async () => ((await jsm.streams.info(EVENTS_STREAM)).config.sources ?? []).every((src) => src.external?.api !== `$JS.${id}.API`) || undefined, 10_000, 250);
+    expect(((await jsm.streams.info(EVENTS_STREAM)).config.sources ?? []).map((src) => src.external?.api).sort()).toEqual(DEVICES.filter((d) => d !== id).map((d) => `$JS.${d}.API`).sort());
+    expect(await (await new Kvm(nc).open(FLEET_BUCKET)).get(id)).toBeNull();
+    // Longer than the offline limit: a device taken away on purpose is not news.
+    const quiet = now();
+    await waitFor("10 s after it stopped", async () => (now() - quiet > 10_000 ? true : undefined), 15_000, 500);
+    expect(news(id).slice(before)).toEqual([]);
   });
 });

@@ -73,6 +73,11 @@ export class DeviceDirectory {
     services.set(hb.service, { hb, receivedAt });
   }
 
+  /** Forgets everything heard of `device` (a device removed from a hub). */
+  forget(device: string): void {
+    this.beats.delete(device);
+  }
+
   /** Whether the device has been heard from (the web's own device always counts). */
   has(device: string): boolean {
     return (this.ownDevice !== undefined && device === this.ownDevice) || this.beats.has(device);

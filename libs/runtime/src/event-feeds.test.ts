@@ -1,6 +1,6 @@
 import { EVENTS_STREAM } from "@picket/contracts";
 import { describe, expect, it } from "vitest";
-import { deviceFeed, fedDevices, withFeeds } from "./event-feeds.js";
+import { deviceFeed, fedDevices, withFeeds, withoutFeed } from "./event-feeds.js";
 
 const t0 = Date.UTC(2026, 10, 25, 8, 0, 0);
 
@@ -26,5 +26,14 @@ describe("a hub's feeds from its devices' events", () => {
     expect(withFeeds([deviceFeed("door", t0)], ["door"], t0 + 5_000)).toBeUndefined();
     expect(withFeeds(undefined, [], t0)).toBeUndefined();
     expect(fedDevices(undefined)).toEqual(new Set());
+  });
+});
+
+describe("a device removed from the hub", () => {
+  it("loses only its own feed", () => {
+    const kept = [deviceFeed("door", t0), deviceFeed("shed", t0), { name: "OTHER", external: { api: "$JS.door.API" } }];
+    expect(withoutFeed(kept, "door")).toEqual([deviceFeed("shed", t0), { name: "OTHER", external: { api: "$JS.door.API" } }]);
+    expect(withoutFeed(kept, "gate")).toBeUndefined();
+    expect(withoutFeed(undefined, "gate")).toBeUndefined();
   });
 });

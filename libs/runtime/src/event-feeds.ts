@@ -44,6 +44,22 @@ export function withFeeds(sources: readonly StreamSource[] | undefined, devices:
   return added.length === 0 ? undefined : [...(sources ?? []), ...added.map((d) => deviceFeed(d, fromMs))];
 }
 
+/** The sources without device `device`'s feed, or undefined when it has none. */
+export function withoutFeed(sources: readonly StreamSource[] | undefined, device: string): StreamSource[] | undefined {
+  const kept = (sources ?? []).filter((s) => !(s.name === EVENTS_STREAM && s.external?.api === `$JS.${device}.API`));
+  return kept.length === (sources ?? []).length ? undefined : kept;
+}
+
+/** Stops the hub's events stream taking device `device`'s events (a device removed from the hub); what it took stays. */
+export async function unfeedDevice(nc: NatsConnection, device: string): Promise<boolean> {
+  const jsm = await jetstreamManager(nc);
+  const { config } = await jsm.streams.info(EVENTS_STREAM);
+  const sources = withoutFeed(config.sources, device);
+  if (sources === undefined) return false;
+  await jsm.streams.update(EVENTS_STREAM, { ...config, sources });
+  return true;
+}
+
 /**
  * Makes the hub's events stream (ensureEventsStream made it) take the events of each of
  * `devices` it does not take yet. Resolves with every device it is fed from now, and the ones

@@ -138,9 +138,9 @@ export function createBotService(deps: BotServiceDeps) {
   };
   /** On a hub, each device's settings are its own (read there, written by asking it). */
   const storeOf = deps.fleet === true && deps.settings !== undefined ? deviceSettingsStores(nc, deps.settings, { hub: device, by: "the hub's bot" }) : undefined;
-  /** Every camera of the fleet: those heard since the bot started, and those the failure detector has known (an offline one too). */
+  /** Every camera of the fleet: those the failure detector knows (an offline one too; not one removed from the hub), and any heard just now. */
   const fleetDevices = async (): Promise<string[]> => {
-    const ids = new Set(directory.list(Date.now()).map((d) => d.device));
+    const ids = new Set(directory.list(Date.now()).filter((d) => d.online).map((d) => d.device));
     try {
       const keys = await (await new Kvm(nc).open(FLEET_BUCKET)).keys();
       for await (const k of keys) ids.add(k);

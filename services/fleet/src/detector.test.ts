@@ -37,6 +37,18 @@ describe("FleetDetector", () => {
     expect(d.check(40_100, T0 + 40_100)).toEqual([{ device: "door", state: "online", previous: "offline", reason: "heard again", at: T0 + 40_100, lastHeartbeatAt: T0 + 40_000, downMs: 24_100, basisAt: T0 + 40_000 }]);
   });
 
+  it("says nothing more of a device it was told to forget (removed from the hub), until it is heard again", () => {
+    const d = detector();
+    beat(d, "door", 0, 10_000);
+    beat(d, "shed", 0, 10_000);
+    d.check(10_000, T0 + 10_000);
+    d.forget("door");
+    expect([...d.states().keys()]).toEqual(["shed"]);
+    expect(d.heard()).toEqual(["shed"]);
+    // Silent long after: no offline news of it, only of the other.
+    expect(d.check(30_000, T0 + 30_000).map((t) => `${t.device} ${t.state}`)).toEqual(["shed offline"]);
+  });
+
   it("tells degraded only after it lasts, and well again at once", () => {
     const d = detector();
     beat(d, "door", 0, 4_000);

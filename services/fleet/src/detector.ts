@@ -72,6 +72,15 @@ export class FleetDetector {
     if (!this.firstSince.has(hb.device)) this.firstSince.set(hb.device, hb.at);
   }
 
+  /** Forgets a device (removed from the hub): no conclusion about it any more, until it is heard again. */
+  forget(device: string): void {
+    this.directory.forget(device);
+    this.records.delete(device);
+    this.newest.delete(device);
+    this.firstSince.delete(device);
+    this.degradedSince.delete(device);
+  }
+
   /** No device goes offline before `now + offlineAfterMs`: the hub was deaf, not the devices silent. */
   holdOffline(now: number): void {
     this.holdUntil = Math.max(this.holdUntil, now + this.opts.offlineAfterMs);
@@ -91,6 +100,11 @@ export class FleetDetector {
       if (t !== undefined) out.push(t);
     }
     return out;
+  }
+
+  /** The devices heard since the detector started. */
+  heard(): string[] {
+    return [...this.directory.heard()];
   }
 
   /** Every device the detector follows, with its recorded state. */

@@ -6,6 +6,7 @@ import {
   Kvm,
   ensureEventsStream,
   feedDeviceEvents,
+  unfeedDevice,
   realTimers,
   replicasFor,
   subscribeJson,
@@ -41,7 +42,12 @@ export interface FleetServiceDeps {
   maxDevices: number;
   timers?: Timers;
   wallClock?: () => number;
+  /** The hub's registry: only the devices it lists are followed; one removed from it is forgotten. */
+  registry?: { refresh(): Promise<ReadonlySet<string>> };
 }
+
+/** How often the registry file is looked at (it is read again only when it changed). */
+export const REGISTRY_EVERY_MS = 2_000;
 
 /**
  * Same conclusion, same id: two detectors (hub replicas) that see the same heartbeats publish
@@ -70,6 +76,9 @@ export function createFleetService(deps: FleetServiceDeps) {
   let sub: Subscription | undefined;
   let tick: unknown;
   let lastTick = 0;
+  /** The registered devices, when a registry is followed. */
+  let registered: ReadonlySet<string> | undefined;
+  let registryAt = 0;
   let connected = true;
   let stopped = false;
 
@@ -88,8 +97,26 @@ export function createFleetService(deps: FleetServiceDeps) {
     void recorder?.record(event);
   };
 
+  /** A device removed from the registry: its state, its stored conclusion and the hub's feed of its events go. */
+  const forget = (device: string) => {
+    detector.forget(device);
+    log.info({ device }, `device ${device} was removed from the hub: forgotten`);
+    void kv?.delete(device).catch((err: unknown) => log.warn({ err, device }, "could not delete the removed device's stored state"));
+    void unfeedDevice(deps.nc, device).catch((err: unknown) => log.warn({ err, device }, "could not stop the hub's feed of the removed device's events"));
+  };
+  const followRegistry = async () => {
+    const registry = deps.registry;
+    if (registry === undefined) return;
+    registered = await registry.refresh();
+    for (const device of [...detector.states().keys(), ...detector.heard()]) if (!registered.has(device)) forget(device);
+  };
+
   const check = () => {
     const now = timers.now();
+    if (deps.registry !== undefined && now - registryAt >= REGISTRY_EVERY_MS) {
+      registryAt = now;
+      followRegistry().catch((err: unknown) => log.warn({ err }, "could not read the hub's device registry"));
+    }
     const late = now - lastTick - CHECK_EVERY_MS;
     lastTick = now;
     if (late > STALL_MS) {
@@ -129,6 +156,8 @@ export function createFleetService(deps: FleetServiceDeps) {
       }
       const js = await ensureEventsStream(deps.nc);
       recorder = new EventRecorder<DeviceStatusEvent>(js, log, (e) => DeviceStatusEvent.parse(e), () => ensureEventsStream(deps.nc));
+      // Before the first heartbeat: a device not listed never becomes news.
+      await followRegistry();
       detector.holdOffline(timers.now());
       sub = subscribeJson(
         deps.nc,
@@ -136,6 +165,8 @@ export function createFleetService(deps: FleetServiceDeps) {
         Heartbeat,
         (hb) => {
           figures.heartbeats.inc();
+          // A device the hub does not list (removed, or a name made up) is not followed.
+          if (registered !== undefined && !registered.has(hb.device)) return;
           detector.record(hb, timers.now());
         },
         { log, metrics: deps.metrics },

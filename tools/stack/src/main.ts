@@ -2,6 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isConfigError } from "@picket/runtime";
 import { SupervisedChild, type ChildSpec } from "./child.js";
+import { hubFiles } from "./hub-server.js";
 import { prepareNats } from "./launch-nats.js";
 import { formatLogLine, natsLine } from "./log-format.js";
 import { dataDirOf, loadStackConfig, type StackConfig } from "./stack-config.js";
@@ -56,7 +57,8 @@ const service = (name: string, ready: RegExp): ChildSpec => ({ name, cmd: proces
 // A hub has no camera or PIR of its own.
 if (cfg.role !== "hub") specs.push(service("camera", /"msg":"camera starting"/), service("pir", /"msg":"(simulated PIR|PIR on GPIO)/));
 // A hub's failure detector first: it holds back its verdicts until every device had its time to be heard.
-if (cfg.role === "hub") specs.push(service("fleet", /"msg":"fleet watching/));
+// It follows the devices `npm run hub` registers here, and forgets one removed.
+if (cfg.role === "hub") specs.push({ ...service("fleet", /"msg":"fleet watching/), env: { ...env, PICKET_FLEET_REGISTRY: process.env.PICKET_FLEET_REGISTRY ?? hubFiles(dataDir).registry } });
 specs.push(service("bot", /"msg":"bot (polling|off)/), service("stream", /"msg":"serving viewers/), service("web", /"msg":"web UI on/));
 // Home Assistant (MQTT discovery), where a broker is named.
 if ((process.env.PICKET_MQTT_URL ?? "") !== "") specs.push(service("ha", /"msg":"Home Assistant bridge (on|off)/));
