@@ -139,6 +139,8 @@ describe("pairing a Telegram chat", () => {
   it("counts a stored chat that does not read as not paired", async () => {
     const { kv, chats } = await bot();
     await emptyHousehold(kv);
+    // The earlier tests' chats go as this bot sees their keys purged.
+    await waitFor("the household empty", () => chats.ids().length === 0);
     await kv.put(telegramKeys.chat(444), JSON.stringify({ id: 444, title: "x", type: "private", pairedAt: 1, by: "cli", source: "code", admin: true }));
     await kv.put(telegramKeys.chat(555), JSON.stringify({ id: 556, title: "x", type: "private", pairedAt: 1, by: "cli", source: "code" }));
     await kv.put(telegramKeys.chat(666), JSON.stringify({ id: 666, title: "ok", type: "private", pairedAt: 1, by: "cli", source: "code" }));
