@@ -1,5 +1,5 @@
 import { URL } from "node:url";
-import { ClipReply, DeviceStatusEvent, FLEET_BUCKET, MediaEvent, PresenceEvent, Snooze, decodeJson, parseArming, parseSubject, settingsKeys, subjects, type ClipRequest } from "@picket/contracts";
+import { ClipReply, DeviceStatusEvent, FLEET_BUCKET, MediaEvent, PresenceEvent, decodeJson, parseArming, parseDeviceSetting, parseSubject, settingsKeys, subjects, type ClipRequest, type Snooze } from "@picket/contracts";
 import { Counter, Histogram, Kvm, SettingWriteError, deviceSettingsStores, watchConnection, type KV, type Logger, type NatsConnection, type ServiceMetrics, type Subscription } from "@picket/runtime";
 import { formatLocalTime } from "./caption.js";
 import { openHousehold, type Household } from "./household.js";
@@ -165,8 +165,13 @@ export function createBotService(deps: BotServiceDeps) {
       new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), SNOOZE_READ_MS))),
     ]).finally(() => clearTimeout(timer));
     if (entry === null || entry.operation !== "PUT") return undefined;
-    const parsed = Snooze.safeParse((() => { try { return JSON.parse(entry.string()); } catch { return undefined; } })());
-    return parsed.success && parsed.data.until > Date.now() ? parsed.data.until : undefined;
+    let until: number;
+    try {
+      until = (parseDeviceSetting("snooze", entry.string()) as Snooze).until;
+    } catch {
+      return undefined; // unreadable: read as unset, as the web reads it
+    }
+    return until > Date.now() ? until : undefined;
   };
   /** A hub's /arm and /disarm: every camera of the fleet, each in its own settings (it keeps them). */
   const fleetArming = async (mode: "armed" | "disarmed", by: string): Promise<string> => {
@@ -310,8 +315,9 @@ export function createBotService(deps: BotServiceDeps) {
 
   /**
    * Queues the alert for every paired chat before its first await: chats see alerts in event
-   * order. (On a hub, the camera's own snooze is read first, at most SNOOZE_READ_MS: a device's
-   * alerts still come in its order, as its reads are answered in turn.) (Only a snoozed alert waits first, to see whether it is a redelivery some chats have.)
+   * order. (A snoozed alert waits first, to see whether it is a redelivery some chats have; on a
+   * hub, the camera's own snooze is read first, at most SNOOZE_READ_MS, and a device's alerts
+   * still come in its order, as its reads are answered in turn.)
    */
   const handle = async (event: PresenceEvent, signal: AbortSignal): Promise<AlertDecision> => {
     if (event.state !== "started" || delivery === undefined) return { ack: true };

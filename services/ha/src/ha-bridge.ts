@@ -173,12 +173,12 @@ export function createHaBridge(deps: HaBridgeDeps) {
 
   /** A new camera: its stored arming first (so the switch does not show the default before it), then its entities. */
   const addDevice = async (device: string) => {
+    const unread = (err: unknown) => log.warn({ err, device }, "could not read the arming setting; the switch shows the default until it changes");
     // On a hub the device's own setting counts, whatever an older hub left in its own bucket.
-    if (!arming.has(device) || deps.ofDevice !== undefined) {
-      const entry = await settingsOf(device)
-        .get(settingsKeys.arming(device))
-        .catch((err: unknown) => log.warn({ err, device }, "could not read the arming setting; the switch shows the default until it changes"));
-      if (entry?.operation === "PUT" && (!arming.has(device) || deps.ofDevice !== undefined)) readArming(device, entry.string());
+    if (deps.ofDevice !== undefined) await rereadArming(device).catch(unread);
+    else if (!arming.has(device)) {
+      const entry = await settings.get(settingsKeys.arming(device)).catch(unread);
+      if (entry?.operation === "PUT" && !arming.has(device)) readArming(device, entry.string());
     }
     log.info({ device, version: tracker.version(device) }, "camera seen on the bus; publishing its Home Assistant entities");
     publishDevice(device);
